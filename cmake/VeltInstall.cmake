@@ -1,0 +1,25 @@
+# Installs headers, libraries, a CMake package (velt::client, velt::mock) and pkg-config files.
+include(CMakePackageConfigHelpers)
+
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/velt" DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+set(velt_installed_targets velt_client)
+if(TARGET velt_mock)
+  list(APPEND velt_installed_targets velt_mock)
+endif()
+install(TARGETS ${velt_installed_targets} EXPORT veltTargets
+        ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+        LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+        RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}"
+        INCLUDES DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+install(EXPORT veltTargets NAMESPACE velt:: DESTINATION "${CMAKE_INSTALL_LIBDIR}/cmake/velt")
+
+configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/veltConfig.cmake.in"
+  "${PROJECT_BINARY_DIR}/veltConfig.cmake"
+  INSTALL_DESTINATION "${CMAKE_INSTALL_LIBDIR}/cmake/velt")
+write_basic_package_version_file("${PROJECT_BINARY_DIR}/veltConfigVersion.cmake"
+  COMPATIBILITY SameMinorVersion)
+install(FILES "${PROJECT_BINARY_DIR}/veltConfig.cmake" "${PROJECT_BINARY_DIR}/veltConfigVersion.cmake"
+        DESTINATION "${CMAKE_INSTALL_LIBDIR}/cmake/velt")
+
+configure_file("${PROJECT_SOURCE_DIR}/cmake/velt.pc.in" "${PROJECT_BINARY_DIR}/velt.pc" @ONLY)
+install(FILES "${PROJECT_BINARY_DIR}/velt.pc" DESTINATION "${CMAKE_INSTALL_LIBDIR}/pkgconfig")

@@ -1,0 +1,137 @@
+// velt/error.hpp: the one error model of the SDK.
+//
+// Every failure is described by `velt::error_details`: a canonical status (the gRPC /
+// Firebase names the Velt API uses), the server's message, the HTTP status, the
+// `Retry-After` the response carried and the number of attempts made. At the Asio boundary
+// a failure is a `boost::system::error_code`; coroutine users get a `velt::error`
+// exception that carries the full details.
+//
+// Messages never contain the API key or the auth token.
+#pragma once
+
+#include <boost/system/error_code.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace velt {
+
+/// Canonical status codes, numbered as in gRPC. `to_string` gives the API's spelling
+/// (`"INVALID_ARGUMENT"`, ...).
+enum class status : int {
+  ok = 0,
+  cancelled = 1,
+  unknown = 2,
+  invalid_argument = 3,
+  deadline_exceeded = 4,
+  not_found = 5,
+  already_exists = 6,
+  permission_denied = 7,
+  resource_exhausted = 8,
+  failed_precondition = 9,
+  aborted = 10,
+  out_of_range = 11,
+  unimplemented = 12,
+  internal = 13,
+  unavailable = 14,
+  data_loss = 15,
+  unauthenticated = 16,
+};
+
+/// The API's spelling of a status, e.g. `"PERMISSION_DENIED"`.
+std::string_view to_string(status s) noexcept;
+
+/// Parses the API's spelling (exact, upper case). Unknown names give `std::nullopt`.
+std::optional<status> status_from_string(std::string_view name) noexcept;
+
+/// The canonical status for an HTTP status code when the body names none
+/// (e.g. an HTML 502 page from a gateway): 400→INVALID_ARGUMENT, 401→UNAUTHENTICATED,
+/// 403→PERMISSION_DENIED, 404→NOT_FOUND, 408→DEADLINE_EXCEEDED, 409→ABORTED,
+/// 429→RESOURCE_EXHAUSTED, 500→INTERNAL, 501→UNIMPLEMENTED, 502/503→UNAVAILABLE,
+/// 504→DEADLINE_EXCEEDED, other 4xx→FAILED_PRECONDITION, other 5xx→INTERNAL, else UNKNOWN.
+status status_from_http(unsigned http_status) noexcept;
+
+/// Whether the client retries a failure with this canonical status (for requests that are
+/// safe to resend). Retried: UNAVAILABLE, RESOURCE_EXHAUSTED (throttling; honours
+/// Retry-After), DEADLINE_EXCEEDED, ABORTED, INTERNAL, UNKNOWN. Never retried:
+/// INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS, PERMISSION_DENIED, UNAUTHENTICATED,
+/// FAILED_PRECONDITION, OUT_OF_RANGE, UNIMPLEMENTED, DATA_LOSS, CANCELLED (and OK, which
+/// is no failure).
+bool is_retryable(status s) noexcept;
+
+/// The error category of `velt::status` values (name `"velt.status"`).
+boost::system::error_category const& status_category() noexcept;
+boost::system::error_code make_error_code(status s) noexcept;
+
+/// Problems the client itself detects (category `"velt.client"`). Each maps to a
+/// canonical status through `canonical_status`.
+enum class errc : int {
+  invalid_request = 1,     ///< refused before any I/O (INVALID_ARGUMENT)
+  malformed_response,      ///< body is not JSON or not the documented envelope (INTERNAL)
+  response_too_large,      ///< body or headers over the configured limit (OUT_OF_RANGE)
+  response_too_deep,       ///< JSON nesting over the configured limit (OUT_OF_RANGE)
+  unexpected_redirect,     ///< a 3xx answer; redirects are never followed (FAILED_PRECONDITION)
+  retry_budget_exhausted,  ///< the client-wide retry budget is spent (UNAVAILABLE)
+  deadline_exceeded,       ///< a client-side timeout or deadline passed (DEADLINE_EXCEEDED)
+  plain_http_refused,      ///< an http:// URL without allow_plain_http (INVALID_ARGUMENT)
+};
+
+/// The error category of `velt::errc` values (name `"velt.client"`).
+boost::system::error_category const& client_category() noexcept;
+boost::system::error_code make_error_code(errc e) noexcept;
+
+/// The canonical status of any error code: velt statuses as they are (values outside the
+/// enum → UNKNOWN), `velt::errc` as documented above, `operation_aborted` /
+/// `errc::operation_canceled` → CANCELLED, `timed_out` / `beast::error::timeout` →
+/// DEADLINE_EXCEEDED, other transport (socket, TLS, HTTP framing) errors → UNAVAILABLE,
+/// no error → OK.
+status canonical_status(boost::system::error_code const& ec) noexcept;
+
+/// Everything known about one failure.
+struct error_details {
+  boost::system::error_code code;    ///< what the completion handler receives
+  velt::status status = status::ok;  ///< canonical status (from the body first, HTTP second)
+  std::string message;               ///< the server's message, or the client's description
+  unsigned http_status = 0;          ///< 0 when no HTTP response was received
+  std::optional<std::chrono::seconds> retry_after;  ///< from the response, when it had one
+  unsigned attempts = 0;             ///< requests made for this operation (0: none)
+
+  /// "PERMISSION_DENIED (HTTP 403): <message>", plus ", after 3 attempts" when attempts > 1.
+  /// The " (HTTP n)" part is left out when no response was received, ": <message>" when
+  /// the message is empty.
+  std::string to_string() const;
+};
+
+/// Builds details for `code` with its canonical status (`canonical_status(code)`) and
+/// `message`; no Retry-After, no attempts.
+error_details make_error_details(boost::system::error_code code, std::string message,
+                                 unsigned http_status = 0);
+
+/// The exception thrown to coroutine users. `what()` starts with `details().to_string()`
+/// (status, HTTP status, message, attempts); `code()` is `details().code`; `details()` has
+/// everything. Copying never throws (the details are shared, immutable).
+class error : public boost::system::system_error {
+ public:
+  explicit error(error_details details);
+  error_details const& details() const noexcept { return *details_; }
+  velt::status status() const noexcept { return details_->status; }
+  /// `details().to_string()`: e.g. "PERMISSION_DENIED (HTTP 403): Invalid API key".
+  char const* what() const noexcept override { return what_->c_str(); }
+
+ private:
+  std::shared_ptr<error_details const> details_;
+  std::shared_ptr<std::string const> what_;
+};
+
+}  // namespace velt
+
+namespace boost::system {
+template <>
+struct is_error_code_enum<velt::status> : std::true_type {};
+template <>
+struct is_error_code_enum<velt::errc> : std::true_type {};
+}  // namespace boost::system
