@@ -1,0 +1,169 @@
+// velt/mock/options.hpp: what the local Velt-compatible server serves and how it misbehaves.
+//
+// Everything here is plain data plus the parsers the `velt-mock-server` program uses for its
+// flags, so that a test, a benchmark and the program describe a server the same way.
+#pragma once
+
+#include <velt/wire.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace velt::mock {
+
+/// How the last page of a user's export says that there is no more data.
+enum class end_of_data {
+  absent,  ///< no `nextPageToken` key
+  null,    ///< `"nextPageToken": null`
+  empty,   ///< `"nextPageToken": ""`
+  mixed,   ///< per user, deterministic: the n-th user (1-based) uses absent, null, empty
+           ///< for n % 3 == 1, 2, 0 (user-0001 absent, user-0002 null, user-0003 "")
+};
+
+/// Which of the two documented success envelopes `POST .../users/data/delete` answers with.
+enum class delete_envelope {
+  status_code,  ///< HTTP 202, top level `{"status","message","data":{"jobId","tasksCount"},"statusCode":202}`
+  result,       ///< HTTP 200, `{"result":{"status","message","data":{"jobId"}}}`
+};
+
+/// The deterministic data set of one organization. The same profile gives the same users,
+/// items and page bytes, in every process, on every run.
+///
+/// User ids: `user_id(n)` for n = 1..users, i.e. "user-0001", "user-0002", ... (the 1-based
+/// index zero-padded to at least four digits), followed by `unusual_user_ids` ids from a
+/// fixed list of hostile-but-valid ids (spaces, Unicode, `/`, `+`, `%`, quotes, backslash).
+///
+/// Which users are heavy or empty: the last `heavy_users` regular users are heavy (each
+/// feature gets `heavy_items` items, scaled per feature); of the others,
+/// round(empty_user_fraction * users) chosen by the seed have no data at all; the rest get
+/// a seeded count in [min_items, max_items] per feature. `server::user_summaries()` tells.
+struct data_profile {
+  std::uint64_t seed = 1;
+  std::string organization_id = "org-1";  ///< the one organization with data
+  std::size_t users = 20;
+  std::size_t min_items = 0, max_items = 250;    ///< per user per feature
+  double empty_user_fraction = 0.1;              ///< users with no data at all
+  std::size_t heavy_users = 1;                   ///< users with thousands of items
+  /// Heavy users' item count for "comments" (plus up to page_size); reactions get half,
+  /// recordings a quarter, notifications 80 %, so features run out at different pages.
+  std::size_t heavy_items = 2000;
+  std::size_t page_size = 100;                   ///< items per feature per page (>= 1)
+  end_of_data end = end_of_data::mixed;
+  bool extra_feature = false;  ///< also emit the undocumented feature "userProfiles" (on page 0)
+  /// Some users (user-0003, user-0008, user-0013, ... when they have data) get one page whose
+  /// arrays are all empty: alternately in the middle (with a token; when the user has at
+  /// least two pages of data) and as the final page.
+  bool empty_pages = true;
+  /// Omit the arrays of features that have run out on pages after the first.
+  bool omit_exhausted_features = false;
+  std::size_t unusual_user_ids = 0;  ///< how many hostile-ish ids to append (at most 8)
+};
+
+/// The n-th regular user id (1-based): `user_id(1) == "user-0001"`, `user_id(12345) == "user-12345"`.
+std::string user_id(std::size_t n);
+
+/// Every way the server can misbehave.
+enum class fault_kind {
+  latency,                ///< delay the response by `latency` + up to `jitter`
+  throttle_429,           ///< HTTP 429, plain-text body (a gateway), `Retry-After: retry_after`
+  http_error_json,        ///< `http_status` with a JSON error envelope (INTERNAL / UNAVAILABLE / DEADLINE_EXCEEDED)
+  http_error_html,        ///< `http_status` with an HTML body, as a gateway sends
+  resource_exhausted,     ///< HTTP 429, `RESOURCE_EXHAUSTED` envelope, `Retry-After: retry_after`
+  unavailable,            ///< `http_status` (default 503), `UNAVAILABLE` envelope
+  close_before_response,  ///< the request is handled (a delete is queued!), the connection closed unanswered
+  reset_mid_body,         ///< headers and part of the body, then a TCP RST
+  truncated_body,         ///< Content-Length of the whole body, half of it sent, then a clean close
+  malformed_json,         ///< HTTP 200 whose body is a cut-off prefix of the real one (request handled)
+  slow_drip,              ///< the body trickles out: `drip_bytes` per write, `latency` (default 20 ms) between
+  connection_close,       ///< `Connection: close` on the response, then the server closes
+  chunked,                ///< `Transfer-Encoding: chunked` instead of Content-Length
+  oversized_headers,      ///< extra headers `X-Mock-Padding-N` (values <= 4000 bytes) totalling `header_bytes`
+};
+
+/// One scripted fault. A request matches when every filter that is set matches; then the
+/// fault fires with `probability` (a deterministic draw from the seed, the fault and the
+/// request number), at most `max_times` times. Latency faults add up; of the other kinds,
+/// the first firing fault in insertion order acts. Requests to `/_mock/...` never match.
+struct fault {
+  fault_kind kind = fault_kind::latency;
+  double probability = 1.0;                       ///< in [0, 1]
+  std::optional<std::string> user_id{};             ///< requests naming this user (get: userId, delete: userIds)
+  std::optional<std::size_t> page_index{};          ///< only get-user-data of this page (0: no token; else the token's)
+  std::optional<std::uint64_t> nth_request{};       ///< only the n-th request (1-based, since start or reset_stats())
+  std::optional<std::uint64_t> max_times{};         ///< stop after firing this many times
+  std::optional<wire::endpoint> endpoint{};         ///< only this endpoint (either API version)
+  std::chrono::milliseconds latency{0}, jitter{0};///< latency fault; slow_drip pause between writes
+  unsigned http_status = 503;                     ///< http_error_json / http_error_html / unavailable
+  /// throttle_429 / resource_exhausted: the Retry-After value sent verbatim ("N" seconds or an
+  /// HTTP-date); "+N" sends the HTTP-date N seconds after the response; empty: no header.
+  std::string retry_after = "1";
+  std::size_t drip_bytes = 0;                     ///< slow_drip bytes per write (0: the body in 16 parts)
+  std::size_t header_bytes = 100 * 1024;          ///< oversized_headers padding size
+};
+
+/// How to start a server.
+struct server_options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;  ///< 0: an ephemeral port
+  unsigned threads = 1;    ///< threads running the server's io_context
+  bool tls = true;         ///< plain HTTP only when false (explicitly)
+  /// PEM files. Empty cert_file/key_file: a throw-away CA and server certificate are generated
+  /// at start-up and the CA is written to `work_dir/ca.pem`. ca_file is only reported.
+  std::string cert_file, key_file, ca_file;
+  std::vector<std::string> cert_hosts = {"127.0.0.1", "localhost"};  ///< SANs of the generated cert
+  bool cert_expired = false;  ///< the generated server certificate was valid only in the past
+  std::string api_key = "test-api-key", auth_token = "test-auth-token";
+  data_profile data;
+  std::size_t delete_tasks = 3;                         ///< tasks per deletion job (0: done at once)
+  std::chrono::milliseconds delete_task_duration{50};   ///< time each task takes
+  delete_envelope delete_shape = delete_envelope::result;
+  /// Close keep-alive connections idle this long without notice (no close_notify). 0: never.
+  std::chrono::milliseconds idle_timeout{0};
+  std::vector<fault> faults;
+  /// Where the generated CA file goes. Empty: a fresh directory under the system temp
+  /// directory, removed again when the server is destroyed.
+  std::filesystem::path work_dir;
+  /// Bound on the cache of rendered page bodies (least recently used pages are dropped).
+  std::size_t page_cache_bytes = std::size_t{256} << 20;
+  /// Error envelopes for bad requests carry `"code": 500` while the HTTP status is 400, as
+  /// one page of Velt's docs shows (the client must decide from `status`).
+  bool mismatched_error_codes = false;
+  /// Token signing key. Empty: derived from data.seed, so two servers with the same seed
+  /// produce the same bytes (and accept each other's tokens).
+  std::string token_secret;
+  /// Receives one line per event (connections, requests, faults) when set, from the server's
+  /// threads concurrently. Never given secrets.
+  std::function<void(std::string_view)> logger;
+};
+
+/// `"throttle_429"` etc.: the enumerator's name.
+std::string_view to_string(fault_kind k) noexcept;
+std::optional<fault_kind> fault_kind_from_string(std::string_view name) noexcept;
+/// `"absent"`, `"null"`, `"empty"`, `"mixed"`.
+std::string_view to_string(end_of_data e) noexcept;
+std::optional<end_of_data> end_of_data_from_string(std::string_view name) noexcept;
+/// `"status_code"`, `"result"`.
+std::string_view to_string(delete_envelope e) noexcept;
+std::optional<delete_envelope> delete_envelope_from_string(std::string_view name) noexcept;
+
+/// Parses a compact fault spec: comma-separated `key=value` pairs, the first may be a bare
+/// kind. Keys: `kind`, `p` (probability), `user`, `page`, `nth`, `times` (max_times),
+/// `endpoint` (`get` | `delete` | `status`), `latency` and `jitter` (milliseconds),
+/// `status` (HTTP status), `retry_after` (as in `fault::retry_after`; `none` for no header),
+/// `drip_bytes`, `header_bytes`. A value may be double-quoted to contain commas
+/// (`retry_after="Wed, 21 Oct 2015 07:28:00 GMT"`).
+/// Example: `throttle_429,p=0.1,retry_after=2` or `kind=reset_mid_body,user=user-0003,page=1`.
+/// Throws std::invalid_argument naming the offending key.
+fault parse_fault(std::string_view spec);
+
+/// The spec form of a fault, accepted by parse_fault.
+std::string to_string(fault const& f);
+
+}  // namespace velt::mock

@@ -1,0 +1,134 @@
+// velt/mock/server.hpp: a local, Velt-compatible HTTPS server for tests, demos and benchmarks.
+//
+// It speaks the three GDPR endpoints (v1 and v2 paths) with the documented envelopes over
+// HTTP/1.1 keep-alive on TLS 1.2+, serves a deterministic data set, and misbehaves on
+// command (see `fault`). Start one in-process on an ephemeral port:
+//
+//   velt::mock::server srv{velt::mock::server_options{}};
+//   // srv.url() == "https://127.0.0.1:PORT", trust srv.ca_file()
+//
+// Besides the API it answers `GET /_mock/stats` (no credentials needed; the counters of
+// `server_stats` as JSON). Requests for a user the organization does not have (or for another
+// organization) get a single empty last page (ending as data_profile::end says; "absent" when
+// it is mixed), as do users whose deletion has completed (ending as that user's pages do).
+// Page tokens stay valid after a deletion and then lead to that empty last page.
+#pragma once
+
+#include <velt/mock/options.hpp>
+
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace velt::mock {
+
+/// A snapshot of the server's counters. "Requests" are HTTP requests read from clients on
+/// any path except `/_mock/...`, including those answered by a fault.
+struct server_stats {
+  std::uint64_t requests = 0;
+  std::uint64_t connections_accepted = 0;
+  std::uint64_t handshakes_full = 0;      ///< TLS handshakes that created a session
+  std::uint64_t handshakes_resumed = 0;   ///< TLS handshakes that resumed one (SSL_session_reused)
+  std::uint64_t handshake_failures = 0;
+  std::uint64_t faults_injected = 0;      ///< all kinds together
+  std::uint64_t active_connections = 0;
+  std::uint64_t max_active_connections = 0;
+  std::uint64_t idle_closes = 0;          ///< connections closed by idle_timeout
+  std::uint64_t pages_served = 0;         ///< get-user-data success bodies written in full
+  std::uint64_t response_bytes = 0;       ///< HTTP bytes (head and body) written
+  std::map<fault_kind, std::uint64_t> faults_by_kind;
+  std::map<wire::endpoint, std::uint64_t> requests_by_endpoint;
+  /// get-user-data requests per (user id, page index); page 0 is the request without a token.
+  /// Requests with a token that does not verify are not counted here.
+  std::map<std::pair<std::string, std::size_t>, std::uint64_t> page_requests;
+
+  std::uint64_t requests_for(std::string const& user_id, std::size_t page) const;
+  std::uint64_t requests_for_user(std::string const& user_id) const;
+  std::uint64_t faults_of(fault_kind k) const;
+  std::uint64_t requests_to(wire::endpoint e) const;
+  /// The JSON that `GET /_mock/stats` returns: the scalar counters by name,
+  /// "faults_by_kind": {kind: n}, "requests_by_endpoint": {"get"|"delete"|"status": n},
+  /// "page_requests": {user: {"page": n}}.
+  boost::json::object to_json() const;
+};
+
+/// What the data set holds for one user (now: a completed deletion empties it).
+struct user_summary {
+  std::string user_id;
+  std::size_t comments = 0, reactions = 0, recordings = 0, notifications = 0;
+  std::size_t pages = 1;                   ///< pages a full export takes
+  std::optional<std::size_t> empty_page;   ///< the page whose arrays are all empty, if any
+  end_of_data end = end_of_data::absent;   ///< how its last page ends (never `mixed`)
+  bool heavy = false;
+  bool deleted = false;                    ///< a deletion job for the user has completed
+  std::size_t items() const noexcept { return comments + reactions + recordings + notifications; }
+};
+
+/// The server. Every member function is thread-safe.
+class server {
+ public:
+  /// Binds, prepares TLS (generating certificates if needed) and starts serving on its own
+  /// threads. Throws std::system_error / std::runtime_error / std::invalid_argument.
+  explicit server(server_options opts);
+  /// Stops and joins.
+  ~server();
+  server(server const&) = delete;
+  server& operator=(server const&) = delete;
+
+  /// "https://127.0.0.1:PORT" ("http://..." when tls is false).
+  std::string url() const;
+  std::string const& host() const noexcept;
+  std::uint16_t port() const noexcept;
+  /// PEM of the CA that signed the server certificate (the given ca_file with own certs).
+  std::filesystem::path ca_file() const;
+  std::string const& api_key() const noexcept;
+  std::string const& auth_token() const noexcept;
+  std::string const& organization_id() const noexcept;
+  server_options const& options() const noexcept;
+
+  /// Every user of the data set, in order.
+  std::vector<std::string> user_ids() const;
+  /// Every user with counts, pages and end form.
+  std::vector<user_summary> user_summaries() const;
+  /// The merged `data` object of all pages of a user's export (feature -> array, every key
+  /// any page carries), exactly as a client should reconstruct it. For an unknown user and
+  /// after a completed deletion: the single empty page's arrays.
+  boost::json::object expected_export(std::string const& user_id) const;
+  /// How many pages a complete export of the user takes (1 for unknown or deleted users).
+  std::size_t expected_pages(std::string const& user_id) const;
+  /// The whole ground truth as one JSON file:
+  /// `{"organizationId": "...", "users": {"user-0001": {data object}, ...}}`, numbers
+  /// written exactly (shortest round-trip doubles).
+  void write_expected_export(std::filesystem::path const& file) const;
+  /// The response body of a page, byte for byte as served (0-based page index).
+  std::string page_body(std::string const& user_id, std::size_t page) const;
+
+  /// Faults can be changed while serving; they apply to requests read afterwards.
+  void add_fault(fault f);
+  void clear_faults();
+  /// A latency applied to every request (replaces the previous one; 0, 0 removes it).
+  void set_latency(std::chrono::milliseconds fixed, std::chrono::milliseconds jitter);
+
+  server_stats stats() const;
+  /// Zeroes every counter except active_connections, and restarts the request numbering
+  /// that `fault::nth_request` refers to.
+  void reset_stats();
+
+  /// Stops accepting, closes every connection and joins the threads. Idempotent.
+  void stop();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace velt::mock

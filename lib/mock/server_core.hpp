@@ -1,0 +1,49 @@
+// The state one server shares between its acceptor and its connections. Every member is
+// thread-safe (immutable, atomic, or guarded inside its own class).
+#pragma once
+
+#include "api_handler.hpp"
+#include "data_set.hpp"
+#include "delete_jobs.hpp"
+#include "fault_plan.hpp"
+#include "page_cache.hpp"
+#include "page_token.hpp"
+#include "stats.hpp"
+
+#include <velt/mock/options.hpp>
+
+#include <boost/asio/ssl/context.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace velt::mock::detail {
+
+struct server_core {
+  explicit server_core(server_options o);
+
+  server_options const opts;
+  data_set const data;
+  page_token_signer const signer;
+  page_cache pages;
+  delete_registry jobs;
+  api_handler handler;
+  fault_plan faults;
+  stats_registry stats;
+  std::optional<boost::asio::ssl::context> tls;  ///< set when opts.tls
+  std::atomic<std::uint64_t> request_counter{0};
+  std::atomic<bool> stopping{false};
+
+  /// Passes a line to opts.logger, if any.
+  void log(std::string_view line) const {
+    if (opts.logger) opts.logger(line);
+  }
+};
+
+/// The token secret of a server: opts.token_secret, or one derived from the data seed.
+std::string token_secret_for(server_options const& o);
+
+}  // namespace velt::mock::detail

@@ -1,0 +1,38 @@
+// The server's counters: lock-free scalars, and maps under a mutex. Thread-safe.
+#pragma once
+
+#include <velt/mock/server.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+
+namespace velt::mock::detail {
+
+class stats_registry {
+ public:
+  void connection_opened() noexcept;
+  void connection_closed() noexcept;
+  void handshake(bool resumed) noexcept;
+  void handshake_failed() noexcept;
+  void idle_closed() noexcept;
+  void response_written(std::size_t bytes, bool complete_page) noexcept;
+  /// A request read on an API path (or an unknown path: endpoint unset).
+  void request(std::optional<wire::endpoint> e, std::string const* user, std::optional<std::size_t> page);
+  void fault_fired(fault_kind k);
+
+  server_stats snapshot() const;
+  void reset();
+
+ private:
+  std::atomic<std::uint64_t> connections_accepted_{0}, handshakes_full_{0}, handshakes_resumed_{0},
+      handshake_failures_{0}, active_{0}, max_active_{0}, idle_closes_{0}, pages_served_{0},
+      response_bytes_{0};
+  mutable std::mutex mutex_;
+  server_stats maps_;  // requests, faults and the maps
+};
+
+}  // namespace velt::mock::detail
