@@ -1,0 +1,129 @@
+// velt/client_options.hpp: configuration, statistics and logging of velt::client.
+#pragma once
+
+#include <velt/model.hpp>
+#include <velt/wire.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace velt {
+
+using namespace std::chrono_literals;
+
+/// Retries of failed requests (see README "Retries" for the full table).
+///
+/// A request is retried when the failure is retryable (`velt::is_retryable` of its canonical
+/// status: connection failures, timeouts, HTTP 408/429/500/502/503/504, UNAVAILABLE,
+/// RESOURCE_EXHAUSTED, ...), attempts remain and the retry budget allows it. The delay is
+/// "full jitter": uniform in [0, min(max_backoff, initial_backoff * multiplier^(n-1))], and
+/// never less than the server's `Retry-After` (clamped to `max_retry_after`).
+struct retry_options {
+  unsigned max_attempts = 6;  ///< attempts per request, the first included (1: no retries)
+  std::chrono::milliseconds initial_backoff = 200ms;
+  std::chrono::milliseconds max_backoff = 30s;
+  double multiplier = 2.0;
+  std::chrono::milliseconds max_retry_after = 60s;  ///< cap on a server's Retry-After
+
+  /// Client-wide retry budget (gRPC-style retry throttling): the bucket starts full with
+  /// `budget_max_tokens`; each retryable failure takes one token, each success puts back
+  /// `budget_token_ratio`; while the bucket holds no more than half its capacity, failures
+  /// are not retried (they fail fast with `errc::retry_budget_exhausted`).
+  /// Throttling answers that carry a Retry-After (the server's own pacing) take no token.
+  /// `budget_max_tokens = 0` disables the budget.
+  double budget_max_tokens = 100;
+  double budget_token_ratio = 0.1;
+};
+
+/// Timeouts. Zero disables one.
+struct timeout_options {
+  std::chrono::milliseconds connect = 10s;    ///< TCP connect (all resolved addresses)
+  std::chrono::milliseconds handshake = 10s;  ///< TLS handshake
+  /// Whole request: writing it and reading the complete response. Velt documents that a
+  /// page "may take a few seconds" and a delete call up to ~5 minutes.
+  std::chrono::milliseconds request = 360s;
+  std::chrono::milliseconds idle_read = 120s;  ///< no response byte for this long
+};
+
+/// Severity of a log line.
+enum class log_level { debug, info, warning, error };
+
+/// Receives log lines (never containing the API key or auth token). May be called from
+/// any thread the client's executor runs on; must not block.
+using log_function = std::function<void(log_level, std::string_view)>;
+
+/// A failed attempt that the client is about to retry (see `client_options::on_retry`).
+struct retry_event {
+  enum class reason {
+    throttled,  ///< HTTP 429 or RESOURCE_EXHAUSTED
+    server,     ///< another retryable answer (5xx, UNAVAILABLE, malformed body, ...)
+    transport,  ///< no answer: connection failure, reset, timeout
+  } why;
+  error_details const& error;        ///< the failure (attempts = the failed attempt's number)
+  std::chrono::milliseconds delay;   ///< the backoff before the next attempt
+};
+
+/// Everything a client is made with.
+struct client_options {
+  std::string base_url = "https://api.velt.dev";  ///< scheme://host[:port], no path
+  std::string api_key;                            ///< x-velt-api-key (secret)
+  std::string auth_token;                         ///< x-velt-auth-token (secret)
+  std::string ca_file;        ///< PEM CA bundle; empty: the system trust store
+  bool allow_plain_http = false;  ///< permit an http:// base URL (tests, benchmarks)
+  api_version version = api_version::v2;
+
+  std::size_t max_connections = 32;  ///< pool size per origin (connections open at once)
+  std::chrono::milliseconds idle_connection_timeout = 30s;  ///< pooled idle connections expire
+
+  /// Optional deadline for a whole page_stream / merged fetch (0: none).
+  std::chrono::milliseconds stream_deadline = 0ms;
+
+  timeout_options timeouts;
+  retry_options retry;
+  wire::decode_limits limits;               ///< body size and JSON depth
+  std::size_t max_header_bytes = 64u << 10; ///< response header block
+
+  std::string user_agent = "velt-gdpr-cpp/0.1";
+  log_function log;  ///< empty: no logging
+  /// Called before each retry's backoff (from the operation's strand; must not block).
+  /// Lets a batch job slow down as a whole when the server throttles. May be empty.
+  std::function<void(retry_event const&)> on_retry;
+};
+
+/// Polling of a deletion job by `client::async_wait_for_deletion`.
+struct wait_for_deletion_request {
+  std::string job_id{};
+  std::chrono::milliseconds poll_interval = 5s;
+  std::chrono::milliseconds timeout = 24h;  ///< Velt documents up to 24 hours
+  /// Called after each successful poll (on the operation's strand); may be empty.
+  std::function<void(delete_status const&)> on_progress{};
+};
+
+/// Counters of one client (all its copies), since it was made.
+struct client_stats {
+  std::uint64_t requests = 0;          ///< HTTP requests sent (attempts, resends included)
+  std::uint64_t responses = 0;         ///< complete HTTP responses received
+  std::uint64_t retries = 0;           ///< attempts after the first, all reasons
+  std::uint64_t retries_throttled = 0; ///< ... after 429 / RESOURCE_EXHAUSTED
+  std::uint64_t retries_server = 0;    ///< ... after other retryable server answers (5xx, ...)
+  std::uint64_t retries_transport = 0; ///< ... after connection failures and timeouts
+  std::uint64_t stale_resends = 0;     ///< requests resent because a pooled connection was dead
+  std::uint64_t budget_exhausted = 0;  ///< failures not retried because the budget was spent
+  std::chrono::milliseconds time_throttled{0};  ///< summed backoff after throttling answers
+  std::uint64_t bytes_sent = 0, bytes_received = 0;
+  std::uint64_t connections_opened = 0, connections_reused = 0, connections_closed = 0;
+  std::uint64_t tls_handshakes_full = 0, tls_handshakes_resumed = 0;
+  std::uint64_t pages = 0;           ///< user-data pages decoded successfully
+  std::size_t connections_open = 0;  ///< open now (idle and busy)
+  std::size_t connections_idle = 0;  ///< idle in the pool now
+  std::size_t connections_open_max = 0;  ///< the most ever open at once (≤ max_connections)
+  /// Latency of successful requests, from sending to the complete response.
+  std::chrono::microseconds latency_p50{0}, latency_p90{0}, latency_p99{0}, latency_max{0};
+};
+
+}  // namespace velt

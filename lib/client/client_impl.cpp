@@ -1,0 +1,159 @@
+#include "client/client_impl.hpp"
+
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/verb.hpp>
+
+#include <openssl/ssl.h>
+
+#include <random>
+
+namespace velt::detail {
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+
+namespace {
+[[noreturn]] void refuse(std::optional<error_details> e) { throw velt::error(std::move(*e)); }
+
+[[noreturn]] void refuse(std::string message) {
+  refuse(make_error_details(make_error_code(errc::invalid_request), std::move(message)));
+}
+
+std::shared_ptr<asio::ssl::context> make_tls_context(client_options const& o) {
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_compression);
+  ctx->set_verify_mode(asio::ssl::verify_peer);
+  boost::system::error_code ec;
+  if (o.ca_file.empty()) {
+    ctx->set_default_verify_paths(ec);
+    if (ec) refuse("the system trust store could not be loaded: " + ec.message());
+  } else {
+    ctx->load_verify_file(o.ca_file, ec);
+    if (ec) refuse("ca_file '" + o.ca_file + "' could not be loaded: " + ec.message());
+  }
+  return ctx;
+}
+
+double uniform01() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+char const* level_name(failure_kind k) {
+  switch (k) {
+    case failure_kind::throttled: return "throttled";
+    case failure_kind::server: return "server error";
+    case failure_kind::transport: return "transport error";
+  }
+  return "error";
+}
+}  // namespace
+
+client_impl::client_impl(asio::any_io_executor ex, client_options opts)
+    : executor_(std::move(ex)), options_(std::move(opts)), budget_(options_.retry) {
+  if (auto e = parse_origin(options_.base_url, options_.allow_plain_http, origin_)) refuse(e);
+  if (auto e = validate_header_value("api_key", options_.api_key)) refuse(e);
+  if (auto e = validate_header_value("auth_token", options_.auth_token)) refuse(e);
+  if (auto e = validate_header_value("user_agent", options_.user_agent)) refuse(e);
+  if (options_.max_connections == 0) refuse("max_connections must be at least 1");
+  if (options_.retry.max_attempts == 0) refuse("retry.max_attempts must be at least 1");
+  if (options_.limits.max_body_bytes == 0) refuse("limits.max_body_bytes must be positive");
+  if (options_.limits.max_depth == 0) refuse("limits.max_depth must be positive");
+  auth_token_ = std::make_shared<std::string const>(std::move(options_.auth_token));
+  options_.auth_token.clear();
+  std::shared_ptr<asio::ssl::context> tls;
+  if (origin_.tls) tls = make_tls_context(options_);
+  pool_ = std::make_unique<connection_pool>(executor_, origin_, std::move(tls), options_,
+                                            counters_);
+}
+
+void client_impl::set_auth_token(std::string token) {
+  if (auto e = validate_header_value("auth_token", token)) refuse(e);
+  auto fresh = std::make_shared<std::string const>(std::move(token));
+  std::lock_guard lock(token_mutex_);
+  auth_token_ = std::move(fresh);
+}
+
+void client_impl::redact(std::string& text) const {
+  std::shared_ptr<std::string const> token;
+  {
+    std::lock_guard lock(token_mutex_);
+    token = auth_token_;
+  }
+  for (std::string const* secret : {&options_.api_key, token.get()}) {
+    if (secret->empty()) continue;
+    for (auto pos = text.find(*secret); pos != std::string::npos; pos = text.find(*secret, pos))
+      text.replace(pos, secret->size(), "[redacted]");
+  }
+}
+
+void client_impl::log(log_level level, std::string const& line) const {
+  if (options_.log) options_.log(level, line);
+}
+
+request_type client_impl::make_request(wire::endpoint ep, std::string const& body) const {
+  std::shared_ptr<std::string const> token;
+  {
+    std::lock_guard lock(token_mutex_);
+    token = auth_token_;
+  }
+  request_type req{http::verb::post, wire::path(ep, options_.version), 11};
+  req.set(http::field::host, origin_.host_header);
+  req.set(http::field::user_agent, options_.user_agent);
+  req.set(http::field::content_type, "application/json");
+  req.set(http::field::accept, "application/json");
+  req.set("x-velt-api-key", options_.api_key);
+  req.set("x-velt-auth-token", *token);
+  req.keep_alive(true);
+  req.body() = body;
+  req.prepare_payload();
+  return req;
+}
+
+bool client_impl::after_failure(error_details& err, unsigned attempt, bool may_resend,
+                                std::optional<clock_type::time_point> deadline,
+                                std::chrono::milliseconds& delay) {
+  err.attempts = attempt;
+  redact(err.message);
+  if (canonical_status(err.code) == status::cancelled) return false;
+  retry_decision const d =
+      decide_retry(options_.retry, budget_, attempt, err, may_resend, uniform01());
+  if (d.what == retry_decision::verdict::give_up) return false;
+  if (d.what == retry_decision::verdict::budget_exhausted) {
+    counters_.add(counters_.budget_exhausted);
+    err.message = "retry budget exhausted, not retried; last error: " + err.to_string();
+    err.code = make_error_code(errc::retry_budget_exhausted);
+    err.status = canonical_status(err.code);
+    log(log_level::warning, err.message);
+    return false;
+  }
+  if (deadline && clock_type::now() + d.delay >= *deadline) {
+    err.message = "deadline passes before the next retry; last error: " + err.to_string();
+    err.code = make_error_code(errc::deadline_exceeded);
+    err.status = canonical_status(err.code);
+    return false;
+  }
+  delay = d.delay;
+  counters_.add(counters_.retries);
+  switch (d.kind) {
+    case failure_kind::throttled:
+      counters_.add(counters_.retries_throttled);
+      counters_.add(counters_.throttled_ms, static_cast<std::uint64_t>(delay.count()));
+      break;
+    case failure_kind::server: counters_.add(counters_.retries_server); break;
+    case failure_kind::transport: counters_.add(counters_.retries_transport); break;
+  }
+  if (options_.on_retry) {
+    auto const why = d.kind == failure_kind::throttled ? retry_event::reason::throttled
+                     : d.kind == failure_kind::server  ? retry_event::reason::server
+                                                       : retry_event::reason::transport;
+    options_.on_retry(retry_event{why, err, delay});
+  }
+  log(log_level::info, std::string("retrying after ") + level_name(d.kind) + " in " +
+                           std::to_string(delay.count()) + " ms (attempt " +
+                           std::to_string(attempt) + "): " + err.to_string());
+  return true;
+}
+
+}  // namespace velt::detail

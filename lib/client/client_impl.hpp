@@ -1,0 +1,138 @@
+// The shared state behind velt::client handles, and the request loop (attempts, decoding,
+// retry decisions, backoff) every operation goes through.
+#pragma once
+
+#include "client/client_counters.hpp"
+#include "client/connection_pool.hpp"
+#include "client/origin.hpp"
+#include "client/retry_policy.hpp"
+
+#include <velt/client.hpp>
+#include <velt/wire.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace velt::detail {
+
+class client_impl : public std::enable_shared_from_this<client_impl> {
+ public:
+  /// Validates `opts` and throws velt::error naming the offending field.
+  client_impl(boost::asio::any_io_executor ex, client_options opts);
+
+  boost::asio::any_io_executor executor() const { return executor_; }
+  client_options const& options() const { return options_; }
+  client_counters& counters() { return counters_; }
+  connection_pool& pool() { return *pool_; }
+
+  void set_auth_token(std::string token);
+  /// Removes every occurrence of the API key and the auth token from `text` (a hostile or
+  /// buggy server could echo them in an error message).
+  void redact(std::string& text) const;
+  void log(log_level level, std::string const& line) const;
+
+  /// One API call with retries: encodes nothing, decodes with `decode`, retries what
+  /// the policy allows, sleeps between attempts (cancellably), honours `deadline`.
+  template <class T, class Decode>
+  boost::asio::awaitable<result<T>> call(wire::endpoint ep, std::string body, Decode decode,
+                                         bool idempotent,
+                                         std::optional<clock_type::time_point> deadline);
+
+ private:
+  request_type make_request(wire::endpoint ep, std::string const& body) const;
+  /// Decides about a failed attempt; fills `delay` and returns true to retry, or finalises
+  /// `err` (attempts, budget message) and returns false.
+  bool after_failure(error_details& err, unsigned attempt, bool may_resend,
+                     std::optional<clock_type::time_point> deadline,
+                     std::chrono::milliseconds& delay);
+
+  boost::asio::any_io_executor executor_;
+  client_options options_;
+  origin origin_;
+  client_counters counters_;
+  retry_budget budget_;
+  std::unique_ptr<connection_pool> pool_;
+  mutable std::mutex token_mutex_;
+  std::shared_ptr<std::string const> auth_token_;
+};
+
+template <class T, class Decode>
+boost::asio::awaitable<result<T>> client_impl::call(
+    wire::endpoint ep, std::string body, Decode decode, bool idempotent,
+    std::optional<clock_type::time_point> deadline) {
+  namespace asio = boost::asio;
+  auto ex = co_await asio::this_coro::executor;
+  asio::steady_timer timer(ex);
+  for (unsigned attempt = 1;; ++attempt) {
+    auto const now = clock_type::now();
+    auto request_deadline = options_.timeouts.request.count() > 0
+                                ? now + options_.timeouts.request
+                                : clock_type::time_point::max();
+    if (deadline) {
+      if (now >= *deadline) {
+        auto err = make_error_details(make_error_code(errc::deadline_exceeded),
+                                      "the operation's deadline passed");
+        err.attempts = attempt - 1;
+        co_return err;
+      }
+      request_deadline = std::min(request_deadline, *deadline);
+    }
+
+    request_type const req = make_request(ep, body);
+    send_options const how{idempotent, request_deadline};  // named: see client.cpp
+    send_result sent = co_await pool_->async_send(req, how);
+
+    error_details err;
+    bool may_resend = idempotent;
+    if (!sent.error) {
+      wire::http_response_view const view{sent.response.status, sent.response.body,
+                                          sent.response.retry_after,
+                                          sent.response.content_type};
+      auto decoded = decode(view, options_.limits);
+      if (decoded) {
+        budget_.on_success();
+        co_return std::move(*decoded);
+      }
+      err = std::move(decoded.error());
+      // The server answered: a non-idempotent request is resent only when it said
+      // "throttled", i.e. it did not act on it.
+      may_resend = idempotent || classify(err) == failure_kind::throttled;
+    } else {
+      err = std::move(*sent.error);
+      may_resend = idempotent || !sent.may_have_reached_server;
+      if (!idempotent && sent.may_have_reached_server)
+        err.message += " (the request may have reached the server; not resent)";
+    }
+
+    std::chrono::milliseconds delay{0};
+    if (!after_failure(err, attempt, may_resend, deadline, delay)) co_return err;
+    timer.expires_after(delay);
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) {
+      auto cancelled = make_error_details(ec, "cancelled while waiting to retry");
+      cancelled.attempts = attempt;
+      co_return cancelled;
+    }
+  }
+}
+
+/// Runs `op`, turning the exception a cancelled coroutine throws into an error result.
+template <class T>
+boost::asio::awaitable<result<T>> guarded(boost::asio::awaitable<result<T>> op) {
+  try {
+    co_return co_await std::move(op);
+  } catch (boost::system::system_error const& e) {
+    co_return make_error_details(e.code(), "operation ended: " + e.code().message());
+  }
+}
+
+}  // namespace velt::detail

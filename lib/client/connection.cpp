@@ -1,0 +1,207 @@
+#include "client/connection.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <openssl/x509v3.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace velt::detail {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+connection::connection(asio::any_io_executor ex, asio::ssl::context* tls, origin const& o,
+                       client_counters& counters)
+    : origin_(o), counters_(counters) {
+  if (tls)
+    tls_.emplace(ex, *tls);
+  else
+    plain_.emplace(ex);
+  buffer_.reserve(16 * 1024);
+}
+
+connection::~connection() {
+  beast::error_code ignored;
+  tcp().socket().close(ignored);
+  if (connected_) {
+    counters_.connections_open.fetch_sub(1, std::memory_order_relaxed);
+    counters_.add(counters_.connections_closed);
+  }
+}
+
+beast::tcp_stream& connection::tcp() { return tls_ ? tls_->next_layer() : *plain_; }
+
+namespace {
+template <class Duration>
+void arm(beast::tcp_stream& s, Duration d) {
+  if (d.count() > 0)
+    s.expires_after(d);
+  else
+    s.expires_never();
+}
+}  // namespace
+
+asio::awaitable<exchange_result> connection::async_open(timeout_options const& t,
+                                                        tls_session_cache* sessions) {
+  exchange_result r;
+  client_counters& counters = counters_;
+  auto ex = co_await asio::this_coro::executor;
+  beast::tcp_stream& s = tcp();
+
+  // Resolve (IP literals need no lookup); the lookup is bounded by the connect timeout.
+  tcp::resolver::results_type endpoints;
+  boost::system::error_code ec;
+  auto const address = asio::ip::make_address(origin_.host, ec);
+  if (!ec) {
+    endpoints = tcp::resolver::results_type::create(tcp::endpoint(address, origin_.port),
+                                                    origin_.host, std::to_string(origin_.port));
+  } else {
+    tcp::resolver resolver(ex);
+    asio::steady_timer guard(ex);
+    if (t.connect.count() > 0) {
+      guard.expires_after(t.connect);
+      guard.async_wait([&resolver](boost::system::error_code e) {
+        if (!e) resolver.cancel();
+      });
+    }
+    auto [rec, results] = co_await resolver.async_resolve(
+        origin_.host, std::to_string(origin_.port), tuple_awaitable);
+    guard.cancel();
+    if (rec) {
+      r.ec = rec == asio::error::operation_aborted && t.connect.count() > 0 &&
+                     guard.expiry() <= clock_type::now()
+                 ? make_error_code(errc::deadline_exceeded)
+                 : rec;
+      r.what = "resolve " + origin_.host;
+      co_return r;
+    }
+    endpoints = std::move(results);
+  }
+
+  arm(s, t.connect);
+  auto [cec, ep] = co_await s.async_connect(endpoints, tuple_awaitable);
+  if (cec) {
+    r.ec = cec;
+    r.what = "connect to " + origin_.host_header;
+    co_return r;
+  }
+  s.socket().set_option(tcp::no_delay(true), ec);
+  counters.connection_opened();
+  connected_ = true;
+
+  if (tls_) {
+    SSL* ssl = tls_->native_handle();
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    if (origin_.host_is_ip) {
+      X509_VERIFY_PARAM_set1_ip_asc(param, origin_.host.c_str());
+    } else {
+      SSL_set_tlsext_host_name(ssl, origin_.host.c_str());
+      X509_VERIFY_PARAM_set1_host(param, origin_.host.c_str(), origin_.host.size());
+    }
+    if (sessions) sessions->apply(ssl);
+    arm(s, t.handshake);
+    auto [hec] = co_await tls_->async_handshake(asio::ssl::stream_base::client, tuple_awaitable);
+    if (hec) {
+      r.ec = hec;
+      r.what = "TLS handshake with " + origin_.host_header;
+      long const verify = SSL_get_verify_result(ssl);
+      if (verify != X509_V_OK)
+        r.what += std::string(" (certificate: ") + X509_verify_cert_error_string(verify) + ")";
+      co_return r;
+    }
+    counters.add(SSL_session_reused(ssl) ? counters.tls_handshakes_resumed
+                                         : counters.tls_handshakes_full);
+  }
+  s.expires_never();
+  co_return r;
+}
+
+bool connection::looks_alive() const {
+  if (buffer_.size() != 0) return false;
+  auto& sock = const_cast<connection*>(this)->tcp().socket();
+  if (!sock.is_open()) return false;
+  char byte;
+  ssize_t const n = ::recv(sock.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
+  return false;  // 0: the server closed it; > 0: unsolicited bytes (close_notify, garbage)
+}
+
+asio::awaitable<exchange_result> connection::async_exchange(request_type const& req,
+                                                            exchange_limits const& limits,
+                                                            clock_type::time_point deadline,
+                                                            tls_session_cache* sessions) {
+  client_counters& counters = counters_;
+  ++exchanges;
+  exchange_result r;
+  if (tls_)
+    r = co_await exchange_on(*tls_, req, limits, deadline, counters);
+  else
+    r = co_await exchange_on(*plain_, req, limits, deadline, counters);
+  // TLS 1.3 session tickets arrive after the handshake, with the first response.
+  if (tls_ && sessions && !r.ec && !session_stored_) {
+    sessions->store(tls_->native_handle());
+    session_stored_ = true;
+  }
+  co_return r;
+}
+
+template <class Stream>
+asio::awaitable<exchange_result> connection::exchange_on(Stream& s, request_type const& req,
+                                                         exchange_limits const& limits,
+                                                         clock_type::time_point deadline,
+                                                         client_counters& counters) {
+  exchange_result r;
+  beast::tcp_stream& t = tcp();
+  t.expires_at(deadline);
+  auto [wec, written] = co_await http::async_write(s, req, tuple_awaitable);
+  counters.add(counters.bytes_sent, written);
+  r.request_sent = written > 0 || wec == beast::error::timeout;
+  if (wec) {
+    r.ec = wec;
+    r.what = "send request";
+    co_return r;
+  }
+
+  http::response_parser<http::string_body> parser;
+  parser.header_limit(static_cast<std::uint32_t>(
+      std::min<std::size_t>(limits.max_header_bytes, UINT32_MAX)));
+  parser.body_limit(limits.max_body_bytes);
+  while (!parser.is_done()) {
+    auto expiry = deadline;
+    if (limits.idle_read.count() > 0) expiry = std::min(expiry, clock_type::now() + limits.idle_read);
+    t.expires_at(expiry);
+    auto [rec, n] = co_await http::async_read_some(s, buffer_, parser, tuple_awaitable);
+    counters.add(counters.bytes_received, n);
+    if (parser.got_some() || buffer_.size() > 0) r.response_started = true;
+    if (rec) {
+      r.ec = rec;
+      r.what = "read response";
+      co_return r;
+    }
+  }
+  t.expires_never();
+  auto res = parser.release();
+  r.response.status = res.result_int();
+  r.response.keep_alive = res.keep_alive() && !res.need_eof();
+  if (auto it = res.find(http::field::retry_after); it != res.end())
+    r.response.retry_after = std::string(it->value());
+  if (auto it = res.find(http::field::content_type); it != res.end())
+    r.response.content_type = std::string(it->value());
+  r.response.body = std::move(res.body());
+  co_return r;
+}
+
+}  // namespace velt::detail

@@ -1,0 +1,97 @@
+// One HTTP/1.1 connection (TLS or, when explicitly allowed, plain TCP) to the API origin:
+// connect, handshake, and exchange one request/response at a time. Owns no policy: it
+// reports what happened (and how far the request got) and the pool and the retry loop
+// decide what to do about it.
+#pragma once
+
+#include "client/client_counters.hpp"
+#include "client/origin.hpp"
+#include "client/tls_session_cache.hpp"
+
+#include <velt/client_options.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace velt::detail {
+
+using request_type = boost::beast::http::request<boost::beast::http::string_body>;
+using clock_type = std::chrono::steady_clock;
+
+/// The parts of a response the client uses.
+struct http_response {
+  unsigned status = 0;
+  std::string body;
+  std::string retry_after;
+  std::string content_type;
+  bool keep_alive = false;
+};
+
+/// What one exchange on a connection gave.
+struct exchange_result {
+  boost::system::error_code ec;  ///< set when no complete response was read
+  std::string what;              ///< context for `ec` ("connect", "TLS handshake", ...)
+  bool request_sent = false;     ///< some request bytes left us: it may have reached the server
+  bool response_started = false; ///< some response bytes arrived
+  http_response response;
+};
+
+struct exchange_limits {
+  std::size_t max_header_bytes;
+  std::size_t max_body_bytes;
+  std::chrono::milliseconds idle_read;
+};
+
+class connection {
+ public:
+  /// `tls` is null for plain HTTP.
+  connection(boost::asio::any_io_executor ex, boost::asio::ssl::context* tls, origin const& o,
+             client_counters& counters);
+  ~connection();
+
+  /// Connects to the first reachable endpoint and, for TLS, handshakes (resuming a cached
+  /// session when one is offered). Errors carry `what` = "connect" / "TLS handshake".
+  boost::asio::awaitable<exchange_result> async_open(timeout_options const& t,
+                                                     tls_session_cache* sessions);
+
+  /// Sends `req` and reads the complete response before `deadline`.
+  boost::asio::awaitable<exchange_result> async_exchange(request_type const& req,
+                                                         exchange_limits const& limits,
+                                                         clock_type::time_point deadline,
+                                                         tls_session_cache* sessions);
+
+  /// For an idle pooled connection: false when the server closed it (EOF pending) or sent
+  /// anything unsolicited (e.g. a TLS close_notify), so it must not be reused.
+  bool looks_alive() const;
+
+  clock_type::time_point idle_since{};
+  std::uint64_t exchanges = 0;
+
+ private:
+  template <class Stream>
+  boost::asio::awaitable<exchange_result> exchange_on(Stream& s, request_type const& req,
+                                                      exchange_limits const& limits,
+                                                      clock_type::time_point deadline,
+                                                      client_counters& counters);
+  boost::beast::tcp_stream& tcp();
+
+  origin const& origin_;
+  client_counters& counters_;
+  bool connected_ = false;
+  std::optional<boost::asio::ssl::stream<boost::beast::tcp_stream>> tls_;
+  std::optional<boost::beast::tcp_stream> plain_;
+  boost::beast::flat_buffer buffer_;
+  bool session_stored_ = false;
+};
+
+}  // namespace velt::detail

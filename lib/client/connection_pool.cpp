@@ -1,0 +1,122 @@
+#include "client/connection_pool.hpp"
+
+#include <boost/asio/error.hpp>
+#include <boost/beast/http/error.hpp>
+
+namespace velt::detail {
+namespace asio = boost::asio;
+
+namespace {
+// Over-limit headers or bodies are the server's doing, not the network's: report them as
+// such (never retried).
+error_details transport_error(boost::system::error_code ec, std::string const& what) {
+  namespace http = boost::beast::http;
+  if (ec == http::error::body_limit || ec == http::error::header_limit ||
+      ec == http::error::buffer_overflow)
+    return make_error_details(make_error_code(errc::response_too_large),
+                              what + ": response exceeds the configured size limit");
+  return make_error_details(ec, what + ": " + ec.message());
+}
+}  // namespace
+
+connection_pool::connection_pool(asio::any_io_executor ex, origin o,
+                                 std::shared_ptr<asio::ssl::context> tls,
+                                 client_options const& opts, client_counters& counters)
+    : executor_(std::move(ex)),
+      origin_(std::move(o)),
+      tls_(std::move(tls)),
+      timeouts_(opts.timeouts),
+      limits_{opts.max_header_bytes, opts.limits.max_body_bytes, opts.timeouts.idle_read},
+      idle_timeout_(opts.idle_connection_timeout),
+      max_connections_(opts.max_connections),
+      counters_(counters),
+      permits_(opts.max_connections) {}
+
+connection_pool::~connection_pool() { close_idle(); }
+
+std::unique_ptr<connection> connection_pool::take_idle() {
+  auto const now = clock_type::now();
+  std::vector<std::unique_ptr<connection>> dead;
+  std::unique_ptr<connection> found;
+  {
+    std::lock_guard lock(idle_mutex_);
+    while (!idle_.empty()) {
+      auto c = std::move(idle_.back());
+      idle_.pop_back();
+      bool const expired = idle_timeout_.count() > 0 && now - c->idle_since > idle_timeout_;
+      if (!expired && c->looks_alive()) {
+        found = std::move(c);
+        break;
+      }
+      dead.push_back(std::move(c));
+    }
+    counters_.connections_idle.store(idle_.size(), std::memory_order_relaxed);
+  }
+  return found;  // `dead` connections close here, outside the lock
+}
+
+void connection_pool::put_idle(std::unique_ptr<connection> c) {
+  c->idle_since = clock_type::now();
+  std::lock_guard lock(idle_mutex_);
+  idle_.push_back(std::move(c));
+  counters_.connections_idle.store(idle_.size(), std::memory_order_relaxed);
+}
+
+void connection_pool::close_idle() {
+  std::vector<std::unique_ptr<connection>> closing;
+  std::lock_guard lock(idle_mutex_);
+  closing.swap(idle_);
+  counters_.connections_idle.store(0, std::memory_order_relaxed);
+}
+
+asio::awaitable<send_result> connection_pool::async_send(request_type const& req,
+                                                         send_options o) {
+  send_result out;
+  boost::system::error_code const acquired = co_await permits_.async_acquire();
+  if (acquired) {
+    out.error = make_error_details(acquired, "cancelled while waiting for a connection");
+    co_return out;
+  }
+  permit held(permits_);
+
+  for (int pass = 0;; ++pass) {
+    std::unique_ptr<connection> c = take_idle();
+    bool const reused = c != nullptr;
+    if (reused) {
+      counters_.add(counters_.connections_reused);
+    } else {
+      c = std::make_unique<connection>(executor_, tls_.get(), origin_, counters_);
+      exchange_result opened = co_await c->async_open(timeouts_, tls_ ? &sessions_ : nullptr);
+      if (opened.ec) {
+        out.error = transport_error(opened.ec, opened.what);
+        co_return out;  // nothing was sent: always safe to retry
+      }
+    }
+
+    counters_.add(counters_.requests);
+    auto const started = clock_type::now();
+    exchange_result r = co_await c->async_exchange(req, limits_, o.deadline,
+                                                   tls_ ? &sessions_ : nullptr);
+    if (!r.ec) {
+      counters_.add(counters_.responses);
+      counters_.latency.record(
+          std::chrono::duration_cast<std::chrono::microseconds>(clock_type::now() - started));
+      if (r.response.keep_alive) put_idle(std::move(c));
+      out.response = std::move(r.response);
+      co_return out;
+    }
+    c.reset();
+    // A kept-alive connection the server closed while it sat idle fails before any
+    // response byte: resend once on a fresh connection when the request is safe to repeat.
+    if (reused && pass == 0 && !r.response_started && o.idempotent &&
+        r.ec != asio::error::operation_aborted) {
+      counters_.add(counters_.stale_resends);
+      continue;
+    }
+    out.may_have_reached_server = r.request_sent;
+    out.error = transport_error(r.ec, r.what);
+    co_return out;
+  }
+}
+
+}  // namespace velt::detail

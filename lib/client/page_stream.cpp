@@ -1,0 +1,143 @@
+#include "client/completion.hpp"
+#include "client/stream_state.hpp"
+
+#include <boost/asio/system_executor.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+
+namespace velt {
+namespace asio = boost::asio;
+
+namespace detail {
+namespace {
+asio::awaitable<result<std::optional<user_data_page>>> fetch_next(
+    std::shared_ptr<stream_state> st) {
+  if (st->finished) {
+    if (st->last_error.code) co_return st->last_error;
+    co_return std::optional<user_data_page>{};
+  }
+  if (st->next_index == 0) {
+    if (auto invalid = wire::validate(st->request)) {
+      st->finished = true;
+      st->last_error = *invalid;
+      co_return std::move(*invalid);
+    }
+  }
+  auto decode = [](wire::http_response_view const& v, wire::decode_limits const& l) {
+    return wire::decode_user_data(v, l);
+  };
+  auto r = co_await st->client->call<user_data_page>(
+      wire::endpoint::get_user_data, wire::encode(st->request), decode,
+      /*idempotent=*/true, st->deadline);
+  if (!r) co_return r.error();
+
+  user_data_page page = std::move(*r);
+  if (page.next_page_token() && page.next_page_token() == st->request.page_token) {
+    // A server that hands back the token it was given would loop forever.
+    co_return make_error_details(make_error_code(errc::malformed_response),
+                                 "the server returned the same page token again (page " +
+                                     std::to_string(st->next_index) + ")");
+  }
+  page.set_index(st->next_index++);
+  st->request.page_token = page.next_page_token();
+  if (page.is_last()) st->finished = true;
+  st->client->counters().add(st->client->counters().pages);
+  co_return std::optional<user_data_page>(std::move(page));
+}
+}  // namespace
+
+asio::awaitable<result<std::optional<user_data_page>>> fail_with(error_details e) {
+  co_return e;
+}
+
+asio::awaitable<result<std::optional<user_data_page>>> next_page(
+    std::shared_ptr<stream_state> st) {
+  auto r = co_await guarded(fetch_next(st));
+  if (!r) {
+    st->finished = true;
+    st->last_error = r.error();
+  }
+  co_return r;
+}
+}  // namespace detail
+
+page_stream::page_stream(std::shared_ptr<detail::stream_state> state) : state_(std::move(state)) {}
+
+namespace {
+void cancel_stream(std::shared_ptr<detail::stream_state> const& st) {
+  if (!st) return;
+  asio::post(st->strand, [st] { st->cancel.emit(asio::cancellation_type::all); });
+}
+}  // namespace
+
+page_stream::~page_stream() { cancel_stream(state_); }
+
+page_stream& page_stream::operator=(page_stream&& other) noexcept {
+  if (this != &other) {
+    cancel_stream(state_);
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+
+void page_stream::start_next(detail::next_handler handler) {
+  using result_type = std::optional<user_data_page>;
+  auto st = state_;
+  auto fail_now = [&handler, &st](boost::system::error_code ec) {
+    auto strand = st ? st->strand : asio::make_strand(asio::any_io_executor(asio::system_executor()));
+    asio::co_spawn(strand, detail::fail_with(make_error_details(ec, ec.message())),
+                   detail::op_completion<result_type>{std::move(handler), nullptr, strand});
+  };
+  if (!st) return fail_now(make_error_code(errc::invalid_request));
+  if (st->busy.exchange(true)) return fail_now(asio::error::in_progress);
+
+  // The operation listens to the stream's own signal (so that destroying the stream
+  // cancels it); the caller's slot, if any, is forwarded to that signal on the strand.
+  auto user_slot = handler.get_cancellation_slot();
+  if (user_slot.is_connected()) {
+    user_slot.assign([st](asio::cancellation_type t) {
+      asio::post(st->strand, [st, t] { st->cancel.emit(t); });
+    });
+  }
+  struct finish {
+    std::shared_ptr<detail::stream_state> st;
+    detail::op_completion<result_type> inner;
+    using executor_type = detail::op_completion<result_type>::executor_type;
+    executor_type get_executor() const noexcept { return inner.get_executor(); }
+    void operator()(std::exception_ptr ep, velt::result<result_type> r) {
+      auto slot = inner.handler.get_cancellation_slot();
+      if (slot.is_connected()) slot.clear();
+      st->busy.store(false);
+      inner(ep, std::move(r));
+    }
+  };
+  auto strand = st->strand;
+  asio::co_spawn(strand, detail::next_page(st),
+                 asio::bind_cancellation_slot(
+                     st->cancel.slot(),
+                     finish{st, detail::op_completion<result_type>{std::move(handler), nullptr,
+                                                                   strand}}));
+}
+
+asio::awaitable<std::optional<user_data_page>> page_stream::await_next() {
+  auto st = state_;
+  auto [ec, page] = co_await async_next(asio::as_tuple(asio::use_awaitable));
+  if (ec) {
+    if (st && st->last_error.code == ec) throw velt::error(st->last_error);
+    throw velt::error(make_error_details(ec, ec.message()));
+  }
+  co_return std::move(page);
+}
+
+error_details const& page_stream::last_error() const {
+  static error_details const none;
+  return state_ ? state_->last_error : none;
+}
+
+std::size_t page_stream::pages_delivered() const { return state_ ? state_->next_index : 0; }
+
+bool page_stream::done() const { return !state_ || state_->finished; }
+
+}  // namespace velt

@@ -1,0 +1,41 @@
+// The state of one page_stream: the user's page-token chain, touched only on its strand.
+#pragma once
+
+#include "client/client_impl.hpp"
+
+#include <velt/client.hpp>
+
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+
+namespace velt::detail {
+
+struct stream_state {
+  stream_state(std::shared_ptr<client_impl> c, user_data_request r)
+      : client(std::move(c)),
+        strand(boost::asio::make_strand(client->executor())),
+        request(std::move(r)) {}
+
+  std::shared_ptr<client_impl> client;
+  boost::asio::strand<boost::asio::any_io_executor> strand;
+  user_data_request request;  ///< request.page_token: the token for the next page
+  std::size_t next_index = 0;
+  bool finished = false;
+  error_details last_error;
+  std::optional<clock_type::time_point> deadline;
+  std::atomic<bool> busy{false};            ///< an async_next is in flight
+  boost::asio::cancellation_signal cancel;  ///< emitted on the strand
+};
+
+/// Completes at once with `e` (used to report misuse through the normal completion path).
+boost::asio::awaitable<result<std::optional<user_data_page>>> fail_with(error_details e);
+
+/// Fetches the next page of `st` (runs on st->strand). Never throws.
+boost::asio::awaitable<result<std::optional<user_data_page>>> next_page(
+    std::shared_ptr<stream_state> st);
+
+}  // namespace velt::detail

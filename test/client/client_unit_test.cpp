@@ -1,0 +1,148 @@
+// Sans-I/O pieces of the client: retry decisions, backoff, budget, origin parsing,
+// latency histogram. No sockets, no clock.
+#include "client/client_counters.hpp"
+#include "client/origin.hpp"
+#include "client/retry_policy.hpp"
+
+#include <boost/asio/error.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <gtest/gtest.h>
+
+namespace velt::detail {
+namespace {
+using namespace std::chrono_literals;
+
+error_details server_error(status s, unsigned http, std::optional<std::chrono::seconds> ra = {}) {
+  auto e = make_error_details(make_error_code(s), "x", http);
+  e.retry_after = ra;
+  return e;
+}
+
+TEST(ClientUnitRetry, BackoffIsFullJitterUnderAnExponentialCeiling) {
+  retry_options o;
+  o.initial_backoff = 100ms;
+  o.multiplier = 2;
+  o.max_backoff = 1000ms;
+  EXPECT_EQ(backoff_delay(o, 1, 0.0), 0ms);
+  EXPECT_EQ(backoff_delay(o, 1, 0.5), 50ms);
+  EXPECT_EQ(backoff_delay(o, 3, 0.5), 200ms);
+  EXPECT_EQ(backoff_delay(o, 10, 0.999), 999ms);  // capped at max_backoff
+  EXPECT_EQ(backoff_delay(o, 5000, 0.5), 500ms);  // no overflow
+}
+
+TEST(ClientUnitRetry, RetryableStatusesAreRetriedOthersAreNot) {
+  retry_options o;
+  retry_budget b(o);
+  EXPECT_EQ(decide_retry(o, b, 1, server_error(status::unavailable, 503), true, 0.5).what,
+            retry_decision::verdict::retry);
+  EXPECT_EQ(decide_retry(o, b, 1, server_error(status::internal, 500), true, 0.5).what,
+            retry_decision::verdict::retry);
+  EXPECT_EQ(decide_retry(o, b, 1, server_error(status::invalid_argument, 500), true, 0.5).what,
+            retry_decision::verdict::give_up);
+  EXPECT_EQ(decide_retry(o, b, 1, server_error(status::permission_denied, 403), true, 0.5).what,
+            retry_decision::verdict::give_up);
+  EXPECT_EQ(decide_retry(o, b, 1, server_error(status::unavailable, 503), false, 0.5).what,
+            retry_decision::verdict::give_up);
+  EXPECT_EQ(decide_retry(o, b, o.max_attempts, server_error(status::unavailable, 503), true, 0.5).what,
+            retry_decision::verdict::give_up);
+  auto conn = make_error_details(make_error_code(boost::asio::error::connection_refused), "x");
+  auto d = decide_retry(o, b, 1, conn, true, 0.5);
+  EXPECT_EQ(d.what, retry_decision::verdict::retry);
+  EXPECT_EQ(d.kind, failure_kind::transport);
+}
+
+TEST(ClientUnitRetry, TlsFailuresAreNotRetried) {
+  retry_options o;
+  retry_budget b(o);
+  boost::system::error_code tls(0x0A000086, boost::asio::error::get_ssl_category());
+  auto e = make_error_details(tls, "certificate verify failed");
+  EXPECT_EQ(decide_retry(o, b, 1, e, true, 0.5).what, retry_decision::verdict::give_up);
+}
+
+TEST(ClientUnitRetry, RetryAfterSetsTheMinimumDelayClampedToTheMaximum) {
+  retry_options o;
+  o.max_retry_after = 10s;
+  retry_budget b(o);
+  auto d = decide_retry(o, b, 1, server_error(status::resource_exhausted, 429, 3s), true, 0.0);
+  EXPECT_EQ(d.what, retry_decision::verdict::retry);
+  EXPECT_EQ(d.kind, failure_kind::throttled);
+  EXPECT_EQ(d.delay, 3000ms);
+  d = decide_retry(o, b, 1, server_error(status::resource_exhausted, 429, 3600s), true, 0.0);
+  EXPECT_EQ(d.delay, 10000ms);
+}
+
+TEST(ClientUnitRetry, BudgetStopsRetriesAndRecoversWithSuccesses) {
+  retry_options o;
+  o.budget_max_tokens = 10;
+  o.budget_token_ratio = 1;
+  retry_budget b(o);
+  auto e = server_error(status::unavailable, 503);
+  int allowed = 0;
+  for (int i = 0; i < 10; ++i)
+    if (decide_retry(o, b, 1, e, true, 0.5).what == retry_decision::verdict::retry) ++allowed;
+  EXPECT_EQ(allowed, 4);  // 10 → 6 tokens still above half; the 5th failure leaves 5
+  EXPECT_EQ(decide_retry(o, b, 1, e, true, 0.5).what, retry_decision::verdict::budget_exhausted);
+  for (int i = 0; i < 10; ++i) b.on_success();
+  EXPECT_EQ(decide_retry(o, b, 1, e, true, 0.5).what, retry_decision::verdict::retry);
+  // Server-paced throttling takes no token.
+  retry_budget fresh(o);
+  for (int i = 0; i < 50; ++i)
+    EXPECT_EQ(decide_retry(o, fresh, 1, server_error(status::resource_exhausted, 429, 0s), true, 0.5).what,
+              retry_decision::verdict::retry);
+  EXPECT_DOUBLE_EQ(fresh.tokens(), 10);
+}
+
+TEST(ClientUnitOrigin, ParsesAndRefuses) {
+  origin o;
+  ASSERT_FALSE(parse_origin("https://api.velt.dev", false, o));
+  EXPECT_EQ(o.host, "api.velt.dev");
+  EXPECT_EQ(o.port, 443);
+  EXPECT_EQ(o.host_header, "api.velt.dev");
+  EXPECT_FALSE(o.host_is_ip);
+  ASSERT_FALSE(parse_origin("https://127.0.0.1:8443/", false, o));
+  EXPECT_EQ(o.host_header, "127.0.0.1:8443");
+  EXPECT_TRUE(o.host_is_ip);
+  ASSERT_FALSE(parse_origin("https://[::1]:9000", false, o));
+  EXPECT_EQ(o.host, "::1");
+  EXPECT_EQ(o.host_header, "[::1]:9000");
+  ASSERT_FALSE(parse_origin("http://localhost:8080", true, o));
+  EXPECT_FALSE(o.tls);
+  for (auto bad : {"", "api.velt.dev", "ftp://x", "https://", "https://u:p@host",
+                   "https://host/path", "https://host?q=1", "https://host:0", "https://host:99999",
+                   "https://ho st", "https://host#f"}) {
+    auto e = parse_origin(bad, false, o);
+    ASSERT_TRUE(e) << bad;
+    EXPECT_NE(e->message.find("base_url"), std::string::npos) << bad;
+  }
+  auto plain = parse_origin("http://localhost", false, o);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->code, make_error_code(errc::plain_http_refused));
+}
+
+TEST(ClientUnitOrigin, HeaderValuesWithControlBytesAreRefusedWithoutEchoingThem) {
+  EXPECT_FALSE(validate_header_value("auth_token", "abc.DEF-123_=="));
+  for (std::string bad : {std::string(""), std::string("a\rb"), std::string("a\nb"),
+                          std::string("a\0b", 3), std::string("a\x01")}) {
+    auto e = validate_header_value("auth_token", bad);
+    ASSERT_TRUE(e);
+    EXPECT_NE(e->message.find("auth_token"), std::string::npos);
+    if (bad.size() > 1) {
+      EXPECT_EQ(e->message.find(bad), std::string::npos);
+    }
+  }
+}
+
+TEST(ClientUnitHistogram, PercentilesAreWithinABucket) {
+  latency_histogram h;
+  for (int i = 1; i <= 1000; ++i) h.record(std::chrono::microseconds(i * 1000));
+  auto p50 = h.percentile(0.5).count();
+  auto p99 = h.percentile(0.99).count();
+  EXPECT_NEAR(p50, 500'000, 500'000 * 0.13);
+  EXPECT_NEAR(p99, 990'000, 990'000 * 0.13);
+  EXPECT_EQ(h.max().count(), 1'000'000);
+  for (std::size_t b = 1; b < latency_histogram::bucket_count - 1; ++b)
+    EXPECT_EQ(latency_histogram::bucket_of(latency_histogram::upper_edge(b)), b) << b;
+}
+
+}  // namespace
+}  // namespace velt::detail
