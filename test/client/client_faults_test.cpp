@@ -180,3 +180,43 @@ TEST(ClientRetry, NonRetryableStatusIsNotRetriedEvenWithHttp500) {
 
 }  // namespace
 }  // namespace velt::test
+
+namespace velt::test {
+namespace {
+
+TEST(ClientTimeouts, RequestTimeoutIsRetriedThenReported) {
+  mock::server srv(fault_data());
+  srv.set_latency(std::chrono::milliseconds(2000), std::chrono::milliseconds(0));
+  asio::io_context io;
+  auto o = options_for(srv);
+  o.timeouts.request = std::chrono::milliseconds(200);
+  o.retry.max_attempts = 2;
+  velt::client c(io.get_executor(), o);
+  page_stream s = c.async_fetch_all_user_data({srv.organization_id(), srv.user_ids()[0], {}});
+  auto const start = std::chrono::steady_clock::now();
+  auto [ec, page] = run(io, s.async_next(asio::as_tuple(asio::use_awaitable)));
+  EXPECT_EQ(canonical_status(ec), status::deadline_exceeded) << ec.message();
+  EXPECT_EQ(s.last_error().attempts, 2u);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1500));
+  EXPECT_EQ(c.stats().retries_transport, 1u);
+}
+
+TEST(ClientTimeouts, IdleReadTimeoutCatchesAStalledBody) {
+  mock::server srv(fault_data());
+  mock::fault f{.kind = mock::fault_kind::slow_drip, .latency = std::chrono::milliseconds(1000)};
+  f.drip_bytes = 1024;
+  srv.add_fault(f);
+  asio::io_context io;
+  auto o = options_for(srv);
+  o.timeouts.idle_read = std::chrono::milliseconds(200);
+  o.retry.max_attempts = 1;
+  velt::client c(io.get_executor(), o);
+  page_stream s = c.async_fetch_all_user_data({srv.organization_id(), srv.user_ids()[0], {}});
+  auto const start = std::chrono::steady_clock::now();
+  auto [ec, page] = run(io, s.async_next(asio::as_tuple(asio::use_awaitable)));
+  EXPECT_EQ(canonical_status(ec), status::deadline_exceeded) << ec.message();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));
+}
+
+}  // namespace
+}  // namespace velt::test
