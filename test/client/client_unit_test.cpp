@@ -146,3 +146,70 @@ TEST(ClientUnitHistogram, PercentilesAreWithinABucket) {
 
 }  // namespace
 }  // namespace velt::detail
+
+// ---- fifo_semaphore: the pool's cap and its first-come, first-served hand-out ----------
+#include "client/fifo_semaphore.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+
+namespace velt::detail {
+namespace {
+namespace asio = boost::asio;
+
+asio::awaitable<void> take_then_record(fifo_semaphore* sem, int id, std::vector<int>* order,
+                                       boost::system::error_code* result) {
+  *result = co_await sem->async_acquire();
+  if (!*result) order->push_back(id);
+}
+
+TEST(ClientUnitSemaphore, WaitersAreServedInArrivalOrder) {
+  asio::io_context io;
+  fifo_semaphore sem(1);
+  std::vector<int> order;
+  std::vector<boost::system::error_code> results(4);
+  for (int i = 0; i < 4; ++i)
+    asio::co_spawn(asio::make_strand(io), take_then_record(&sem, i, &order, &results[i]),
+                   asio::detached);
+  io.run_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(order, std::vector<int>{0});  // one permit: the others wait
+  EXPECT_EQ(sem.waiting(), 3u);
+  for (int expected = 1; expected < 4; ++expected) {
+    sem.release();
+    io.restart();
+    io.run_for(std::chrono::milliseconds(100));
+    ASSERT_EQ(order.back(), expected);
+  }
+  sem.release();
+  EXPECT_EQ(sem.available(), 1u);
+}
+
+TEST(ClientUnitSemaphore, ACancelledWaiterLeavesTheQueueWithoutAPermit) {
+  asio::io_context io;
+  fifo_semaphore sem(1);
+  std::vector<int> order;
+  boost::system::error_code first, second, third;
+  asio::co_spawn(io, take_then_record(&sem, 0, &order, &first), asio::detached);
+  asio::cancellation_signal cancel;
+  asio::co_spawn(io, take_then_record(&sem, 1, &order, &second),
+                 asio::bind_cancellation_slot(cancel.slot(), asio::detached));
+  asio::co_spawn(io, take_then_record(&sem, 2, &order, &third), asio::detached);
+  io.run_for(std::chrono::milliseconds(50));
+  cancel.emit(asio::cancellation_type::terminal);
+  io.restart();
+  io.run_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(second, asio::error::operation_aborted);
+  EXPECT_EQ(sem.waiting(), 1u);
+  sem.release();  // goes to waiter 2, not to the cancelled one
+  io.restart();
+  io.run_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(order, (std::vector<int>{0, 2}));
+  EXPECT_FALSE(third);
+}
+
+}  // namespace
+}  // namespace velt::detail
