@@ -98,8 +98,10 @@ void launch(std::shared_ptr<client_impl> const& impl, asio::awaitable<result<T>>
             error_details* details,
             asio::any_completion_handler<void(boost::system::error_code, T)> handler) {
   auto strand = asio::make_strand(impl->executor());
-  asio::co_spawn(strand, guarded(std::move(op)),
-                 op_completion<T>{std::move(handler), details, strand});
+  auto cancel = std::make_shared<operation_cancellation>(strand);
+  operation_cancellation::forward(cancel, handler.get_cancellation_slot());
+  asio::co_spawn(strand, while_running(cancel, guarded(std::move(op))),
+                 op_completion<T>{std::move(handler), details, strand, cancel});
 }
 
 template <class T>

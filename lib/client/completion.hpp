@@ -2,6 +2,8 @@
 // with the signature void(error_code, T), on the handler's own executor.
 #pragma once
 
+#include "client/operation_cancellation.hpp"
+
 #include <velt/error.hpp>
 #include <velt/wire.hpp>
 
@@ -24,19 +26,22 @@ struct op_completion {
   handler_type handler;
   error_details* details;  ///< the caller's, may be null
   fallback_executor fallback;
+  std::shared_ptr<operation_cancellation> cancel;  ///< may be null (not cancellable)
 
   using executor_type = boost::asio::associated_executor_t<handler_type, fallback_executor>;
   executor_type get_executor() const noexcept {
     return boost::asio::get_associated_executor(handler, fallback);
   }
 
-  /// The caller's cancellation slot: cancelling it cancels the operation.
+  /// The operation's own signal (the caller's slot is forwarded to it, never handed to
+  /// co_spawn: see operation_cancellation.hpp).
   using cancellation_slot_type = boost::asio::cancellation_slot;
   cancellation_slot_type get_cancellation_slot() const noexcept {
-    return handler.get_cancellation_slot();
+    return cancel ? cancel->signal.slot() : cancellation_slot_type();
   }
 
   void operator()(std::exception_ptr ep, result<T> r) {
+    if (auto slot = handler.get_cancellation_slot(); slot.is_connected()) slot.clear();
     if (ep) {
       // Only allocation failures escape the operations (they turn everything else into
       // error results); report rather than terminate.

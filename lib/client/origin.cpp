@@ -66,8 +66,13 @@ std::optional<error_details> parse_origin(std::string_view base_url, bool allow_
       return refuse("base_url has an invalid port");
     o.port = static_cast<std::uint16_t>(value);
   }
-  o.host_header = u.host_type() == boost::urls::host_type::ipv6 ? "[" + o.host + "]" : o.host;
-  if (o.port != (o.tls ? 443 : 80)) o.host_header += ":" + std::to_string(o.port);
+  // Appended piece by piece: g++ 12 -O3 reports a false -Wrestrict on "[" + host + "]".
+  if (u.host_type() == boost::urls::host_type::ipv6) {
+    o.host_header.append(1, '[').append(o.host).append(1, ']');
+  } else {
+    o.host_header = o.host;
+  }
+  if (o.port != (o.tls ? 443 : 80)) o.host_header.append(1, ':').append(std::to_string(o.port));
   out = std::move(o);
   return std::nullopt;
 }

@@ -3,7 +3,6 @@
 
 #include <boost/asio/system_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 
@@ -67,8 +66,7 @@ page_stream::page_stream(std::shared_ptr<detail::stream_state> state) : state_(s
 
 namespace {
 void cancel_stream(std::shared_ptr<detail::stream_state> const& st) {
-  if (!st) return;
-  asio::post(st->strand, [st] { st->cancel.emit(asio::cancellation_type::all); });
+  if (st) detail::operation_cancellation::request(st->cancel, asio::cancellation_type::all);
 }
 }  // namespace
 
@@ -88,37 +86,33 @@ void page_stream::start_next(detail::next_handler handler) {
   auto fail_now = [&handler, &st](boost::system::error_code ec) {
     auto strand = st ? st->strand : asio::make_strand(asio::any_io_executor(asio::system_executor()));
     asio::co_spawn(strand, detail::fail_with(make_error_details(ec, ec.message())),
-                   detail::op_completion<result_type>{std::move(handler), nullptr, strand});
+                   detail::op_completion<result_type>{std::move(handler), nullptr, strand, nullptr});
   };
   if (!st) return fail_now(make_error_code(errc::invalid_request));
   if (st->busy.exchange(true)) return fail_now(asio::error::in_progress);
 
   // The operation listens to the stream's own signal (so that destroying the stream
-  // cancels it); the caller's slot, if any, is forwarded to that signal on the strand.
-  auto user_slot = handler.get_cancellation_slot();
-  if (user_slot.is_connected()) {
-    user_slot.assign([st](asio::cancellation_type t) {
-      asio::post(st->strand, [st, t] { st->cancel.emit(t); });
-    });
-  }
+  // cancels it); the caller's slot, if any, is forwarded to it (operation_cancellation.hpp).
+  detail::operation_cancellation::forward(st->cancel, handler.get_cancellation_slot());
   struct finish {
     std::shared_ptr<detail::stream_state> st;
     detail::op_completion<result_type> inner;
     using executor_type = detail::op_completion<result_type>::executor_type;
     executor_type get_executor() const noexcept { return inner.get_executor(); }
+    using cancellation_slot_type = asio::cancellation_slot;
+    cancellation_slot_type get_cancellation_slot() const noexcept {
+      return inner.get_cancellation_slot();
+    }
     void operator()(std::exception_ptr ep, velt::result<result_type> r) {
-      auto slot = inner.handler.get_cancellation_slot();
-      if (slot.is_connected()) slot.clear();
       st->busy.store(false);
       inner(ep, std::move(r));
     }
   };
   auto strand = st->strand;
-  asio::co_spawn(strand, detail::next_page(st),
-                 asio::bind_cancellation_slot(
-                     st->cancel.slot(),
-                     finish{st, detail::op_completion<result_type>{std::move(handler), nullptr,
-                                                                   strand}}));
+  auto cancel = st->cancel;
+  asio::co_spawn(strand, detail::while_running(cancel, detail::next_page(st)),
+                 finish{st, detail::op_completion<result_type>{std::move(handler), nullptr,
+                                                               strand, cancel}});
 }
 
 asio::awaitable<std::optional<user_data_page>> page_stream::await_next() {

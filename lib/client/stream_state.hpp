@@ -2,10 +2,10 @@
 #pragma once
 
 #include "client/client_impl.hpp"
+#include "client/operation_cancellation.hpp"
 
 #include <velt/client.hpp>
 
-#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/strand.hpp>
 
 #include <atomic>
@@ -18,7 +18,8 @@ struct stream_state {
   stream_state(std::shared_ptr<client_impl> c, user_data_request r)
       : client(std::move(c)),
         strand(boost::asio::make_strand(client->executor())),
-        request(std::move(r)) {}
+        request(std::move(r)),
+        cancel(std::make_shared<operation_cancellation>(strand)) {}
 
   std::shared_ptr<client_impl> client;
   boost::asio::strand<boost::asio::any_io_executor> strand;
@@ -27,8 +28,8 @@ struct stream_state {
   bool finished = false;
   error_details last_error;
   std::optional<clock_type::time_point> deadline;
-  std::atomic<bool> busy{false};            ///< an async_next is in flight
-  boost::asio::cancellation_signal cancel;  ///< emitted on the strand
+  std::atomic<bool> busy{false};  ///< an async_next is in flight
+  std::shared_ptr<operation_cancellation> cancel;  ///< of the async_next in flight
 };
 
 /// Completes at once with `e` (used to report misuse through the normal completion path).
