@@ -81,10 +81,22 @@ void client_impl::redact(std::string& text) const {
     std::lock_guard lock(token_mutex_);
     token = auth_token_;
   }
+  constexpr std::string_view mask = "[redacted]";
+  // Whole occurrences, then anything that starts like a secret: a server's echo can be cut
+  // mid-secret by an excerpt ("...AK7f3Q9zL..."), and the first 8 bytes of a credential do
+  // not occur in messages by chance.
+  constexpr std::size_t prefix_len = 8;
   for (std::string const* secret : {&options_.api_key, token.get()}) {
     if (secret->empty()) continue;
-    for (auto pos = text.find(*secret); pos != std::string::npos; pos = text.find(*secret, pos))
-      text.replace(pos, secret->size(), "[redacted]");
+    for (auto pos = text.find(*secret); pos != std::string::npos; pos = text.find(*secret, pos + mask.size()))
+      text.replace(pos, secret->size(), mask);
+    if (secret->size() < prefix_len) continue;
+    std::string_view const prefix(secret->data(), prefix_len);
+    for (auto pos = text.find(prefix); pos != std::string::npos; pos = text.find(prefix, pos + mask.size())) {
+      auto end = text.find_first_of(" \t\r\n\"'<>", pos);
+      if (end == std::string::npos) end = text.size();
+      text.replace(pos, end - pos, mask);
+    }
   }
 }
 

@@ -94,6 +94,12 @@ boost::asio::awaitable<result<T>> client_impl::call(
     error_details err;
     bool may_resend = idempotent;
     if (!sent.error) {
+      // An error answer may echo our headers back; scrub them before any of it can be
+      // quoted in a message. Success bodies are data (a notification's metadata carries the
+      // API key legitimately) and are never quoted.
+      if (sent.response.status < 200 || sent.response.status >= 300) redact(sent.response.body);
+      redact(sent.response.content_type);
+      redact(sent.response.retry_after);
       wire::http_response_view const view{sent.response.status, sent.response.body,
                                           sent.response.retry_after,
                                           sent.response.content_type};

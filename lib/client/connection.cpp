@@ -175,6 +175,10 @@ asio::awaitable<exchange_result> connection::exchange_on(Stream& s, request_type
     co_return r;
   }
 
+  // The read buffer holds the header block or one chunk line / trailer at a time (body
+  // bytes go to the parser as they arrive): bounding it bounds chunk extensions and
+  // trailers, which no other limit covers (overflow → errc::response_too_large).
+  buffer_.max_size(limits.max_header_bytes + 64 * 1024);
   http::response_parser<http::string_body> parser;
   parser.header_limit(static_cast<std::uint32_t>(
       std::min<std::size_t>(limits.max_header_bytes, UINT32_MAX)));
