@@ -1,0 +1,119 @@
+#include "commands/common_options.hpp"
+
+#include "core/credentials.hpp"
+#include "core/shard.hpp"
+
+namespace velt::gdpr::cli {
+
+void add_connection_options(CLI::App& app, connection_cli& o) {
+  app.add_option("--base-url", o.base_url, "API base URL (scheme://host[:port])")
+      ->capture_default_str()->group("Connection");
+  app.add_option("--ca-file", o.ca_file,
+                 "PEM file of CA certificates to trust instead of the system store")
+      ->group("Connection");
+  app.add_option("--api-key-file", o.api_key_file,
+                 "File holding the API key (default: $VELT_API_KEY)")
+      ->group("Connection");
+  app.add_option("--auth-token-file", o.auth_token_file,
+                 "File holding the auth token (default: $VELT_AUTH_TOKEN)")
+      ->group("Connection");
+  app.add_option("--connections", o.connections,
+                 "HTTPS connections in the pool (default: the concurrency)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{4096}))->group("Connection");
+  app.add_option("--max-attempts", o.max_attempts,
+                 "Attempts per request, the first included (1: no retries)")
+      ->capture_default_str()->check(CLI::Range(1u, 100u))->group("Connection");
+  app.add_option("--log-level", o.log_level, "Log lines on stderr: debug, info, warning, error, off")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"debug", "info", "warning", "error", "off"}))->group("Output");
+  add_secret_traps(app, o.secret_on_argv);
+}
+
+void add_users_options(CLI::App& app, users_cli& o) {
+  app.add_option("--org", o.org, "Organization id")->required()->group("Users");
+  app.add_option("--user", o.users, "A user id (repeatable)")->group("Users");
+  app.add_option("--users-file", o.users_file,
+                 "File with one user id per line (- for stdin); blank lines and lines starting "
+                 "with # are ignored, whitespace around ids trimmed, duplicates processed once")
+      ->group("Users");
+  app.add_option("--shard", o.shard,
+                 "Only the users of shard K of N (0 <= K < N): FNV-1a 64 of the id mod N == K")
+      ->group("Users");
+}
+
+void add_progress_option(CLI::App& app, output_cli& o) {
+  app.add_option("--progress", o.progress,
+                 "Progress on stderr: auto (redrawn on a terminal, a line every 5 s "
+                 "otherwise, and one at the end), always (redrawn), never")
+      ->capture_default_str()->check(CLI::IsMember({"auto", "always", "never"}))->group("Output");
+}
+
+void add_secret_traps(CLI::App& app, std::vector<std::string>& seen) {
+  // The value is captured (so that CLI11 does not quote it in an error) and never printed.
+  app.add_option_function<std::string>(
+         "--api-key", [&seen](std::string const&) { seen.push_back("--api-key"); }, "")
+      ->group("");
+  app.add_option_function<std::string>(
+         "--auth-token", [&seen](std::string const&) { seen.push_back("--auth-token"); }, "")
+      ->group("");
+}
+
+void check_secret_traps(std::vector<std::string> const& seen) {
+  if (seen.empty()) return;
+  std::string const& opt = seen.front();
+  bool const key = opt == "--api-key";
+  throw usage_error(opt + " is not accepted: secrets on the command line are visible to every "
+                    "user of the machine. Set " + (key ? "VELT_API_KEY" : "VELT_AUTH_TOKEN") +
+                    " or pass " + (key ? "--api-key-file" : "--auth-token-file") + " FILE.");
+}
+
+velt::client_options make_client_options(connection_cli const& o, std::size_t default_connections) {
+  check_secret_traps(o.secret_on_argv);
+  credentials creds;
+  try {
+    creds = load_credentials(o.api_key_file, o.auth_token_file);
+  } catch (credentials_error const& e) {
+    throw usage_error(e.what());
+  }
+  velt::client_options opts;
+  opts.base_url = o.base_url;
+  opts.ca_file = o.ca_file;
+  opts.api_key = std::move(creds.api_key);
+  opts.auth_token = std::move(creds.auth_token);
+  opts.max_connections = o.connections.value_or(default_connections);
+  opts.retry.max_attempts = o.max_attempts;
+  return opts;
+}
+
+users_options make_users_options(users_cli const& o) {
+  if (o.users.empty() && o.users_file.empty()) {
+    throw usage_error("no users: give --user ID (repeatable) and/or --users-file FILE");
+  }
+  for (auto const& u : o.users) {
+    if (u.empty()) throw usage_error("--user: empty user id");
+  }
+  users_options u;
+  u.ids = o.users;
+  u.file = o.users_file;
+  if (!o.shard.empty()) {
+    try {
+      u.shard = parse_shard(o.shard);
+    } catch (std::invalid_argument const& e) {
+      throw usage_error(e.what());
+    }
+  }
+  return u;
+}
+
+console_settings make_console_settings(output_cli const& progress, connection_cli const& conn) {
+  auto const mode = parse_progress_mode(progress.progress);
+  console_settings cs;
+  if (!mode) throw usage_error("--progress: expected auto, always or never");
+  if (!parse_log_level(conn.log_level, cs.log_level)) {
+    throw usage_error("--log-level: expected debug, info, warning, error or off");
+  }
+  cs.progress = *mode;
+  return cs;
+}
+
+}  // namespace velt::gdpr::cli

@@ -1,0 +1,76 @@
+// common_options.hpp: the options that several subcommands share, and turning them into
+// the settings of the core library.
+#pragma once
+
+#include "core/console.hpp"
+#include "core/users_source.hpp"
+
+#include <velt/client_options.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace velt::gdpr::cli {
+
+/// Where the API is and how to talk to it.
+struct connection_cli {
+  std::string base_url = "https://api.velt.dev";
+  std::string ca_file;
+  std::string api_key_file;
+  std::string auth_token_file;
+  std::optional<std::size_t> connections;
+  unsigned max_attempts = 6;
+  std::string log_level = "warning";
+  std::vector<std::string> secret_on_argv;  ///< --api-key / --auth-token given: refused
+};
+void add_connection_options(CLI::App& app, connection_cli& o);
+
+/// Which users.
+struct users_cli {
+  std::string org;
+  std::vector<std::string> users;
+  std::string users_file;
+  std::string shard;
+};
+void add_users_options(CLI::App& app, users_cli& o);
+
+/// `--progress` and `--log-level` turned into a console.
+struct output_cli {
+  std::string progress = "auto";
+};
+void add_progress_option(CLI::App& app, output_cli& o);
+
+/// A problem with the command line or the configuration (exit status 2). The message
+/// never contains a secret.
+class usage_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Adds hidden `--api-key` / `--auth-token` options whose only job is to refuse a secret
+/// given on the command line without echoing it (CLI11 would quote an unknown argument).
+void add_secret_traps(CLI::App& app, std::vector<std::string>& seen);
+/// Throws usage_error when a trap caught something.
+void check_secret_traps(std::vector<std::string> const& seen);
+
+/// The client options: base URL, CA file, pool size, attempts, and the credentials from
+/// the environment or the files (throws usage_error when missing). `log` not set.
+velt::client_options make_client_options(connection_cli const& o, std::size_t default_connections);
+
+/// The users: `--user` values, `--users-file`, `--shard` (throws usage_error when no user
+/// is given or the shard is malformed).
+users_options make_users_options(users_cli const& o);
+
+/// What `--progress` and `--log-level` ask of the console.
+struct console_settings {
+  progress_mode progress = progress_mode::automatic;
+  std::optional<velt::log_level> log_level;
+};
+/// Throws usage_error on bad values.
+console_settings make_console_settings(output_cli const& progress, connection_cli const& conn);
+
+}  // namespace velt::gdpr::cli

@@ -1,0 +1,109 @@
+// velt-gdpr erase / erase-status: queue deletion of users' data, wait, verify; read the
+// status of deletion jobs.
+#include "commands/commands.hpp"
+
+#include "core/eraser.hpp"
+#include "core/exit_code.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+namespace velt::gdpr::cli {
+
+CLI::App* add_erase_command(CLI::App& app, erase_cli& o) {
+  CLI::App* cmd = app.add_subcommand(
+      "erase",
+      "Queue deletion of users' data in batches and print each job as a JSON line on stdout; "
+      "--wait polls the jobs until they complete; --verify then fetches every user again and "
+      "reports any data left (exit 0 only when nothing remains).");
+  add_users_options(*cmd, o.users);
+  cmd->add_flag("--wait", o.wait, "Wait until every job completes (progress: tasks left)")->group("Erase");
+  cmd->add_flag("--verify", o.verify, "After waiting, check that no data is left (implies --wait)")->group("Erase");
+  cmd->add_option("--poll-interval", o.poll_interval, "Seconds between status polls of a job")
+      ->capture_default_str()->check(CLI::PositiveNumber)->group("Erase");
+  cmd->add_option("--timeout", o.timeout, "Seconds to wait for all jobs (Velt documents up to 24 h)")
+      ->capture_default_str()->check(CLI::PositiveNumber)->group("Erase");
+  cmd->add_option("--batch-size", o.batch_size, "User ids per deletion job")
+      ->capture_default_str()->check(CLI::Range(std::size_t{1}, std::size_t{10000}))->group("Erase");
+  cmd->add_option("--concurrency", o.concurrency, "Requests in flight (deletions, polls, verify exports)")
+      ->capture_default_str()->check(CLI::Range(std::size_t{1}, std::size_t{1024}))->group("Erase");
+  add_progress_option(*cmd, o.output);
+  add_connection_options(*cmd, o.conn);
+  return cmd;
+}
+
+int run_erase_command(erase_cli const& o) {
+  std::optional<console> con;
+  erase_settings s;
+  try {
+    auto const cs = make_console_settings(o.output, o.conn);
+    con.emplace(cs.progress, cs.log_level);
+    s.users = make_users_options(o.users);
+    s.client = make_client_options(o.conn, o.concurrency);
+  } catch (usage_error const& e) {
+    std::fprintf(stderr, "velt-gdpr: error: %s\n", e.what());
+    return exit_code::usage;
+  }
+  s.organization_id = o.users.org;
+  s.batch_size = o.batch_size;
+  s.concurrency = o.concurrency;
+  s.wait = o.wait || o.verify;
+  s.verify = o.verify;
+  s.poll_interval = std::chrono::milliseconds(static_cast<long long>(o.poll_interval * 1000));
+  s.timeout = std::chrono::milliseconds(static_cast<long long>(o.timeout * 1000));
+  erase_result r;
+  try {
+    r = run_erase(std::move(s), *con, stdout);
+  } catch (erase_setup_error const& e) {
+    con->error(e.what());
+    return exit_code::usage;
+  }
+  std::string summary = fmt::format("velt-gdpr erase: {} deletion jobs queued for {} users", r.jobs_queued, r.users);
+  if (r.batches_failed > 0) summary += fmt::format(", {} requests failed", r.batches_failed);
+  if (o.wait || o.verify) {
+    summary += fmt::format("; {} completed", r.jobs_completed);
+    if (r.jobs_unfinished > 0) summary += fmt::format(", {} unfinished", r.jobs_unfinished);
+  }
+  if (o.verify) {
+    summary += fmt::format("; verified {} users: {}", r.users_verified,
+                           r.users_with_data == 0 ? std::string("no data left")
+                                                  : fmt::format("{} still have data", r.users_with_data));
+    if (r.users_unverified > 0) summary += fmt::format(" ({} could not be checked)", r.users_unverified);
+  }
+  if (r.signal) summary += " (interrupted)";
+  con->note(summary);
+  return r.exit_code;
+}
+
+CLI::App* add_erase_status_command(CLI::App& app, erase_status_cli& o) {
+  CLI::App* cmd = app.add_subcommand(
+      "erase-status",
+      "Print the status of deletion jobs, one JSON line each: "
+      "{\"jobId\",\"isDeleteCompleted\",\"tasksLeft\",\"lastTaskCompletedTime\"} (or \"error\").");
+  cmd->add_option("job_ids", o.job_ids, "Job ids printed by erase")->required();
+  add_connection_options(*cmd, o.conn);
+  return cmd;
+}
+
+int run_erase_status_command(erase_status_cli const& o) {
+  std::optional<console> con;
+  velt::client_options opts;
+  try {
+    output_cli quiet{"never"};
+    auto const cs = make_console_settings(quiet, o.conn);
+    con.emplace(cs.progress, cs.log_level);
+    opts = make_client_options(o.conn, 4);
+  } catch (usage_error const& e) {
+    std::fprintf(stderr, "velt-gdpr: error: %s\n", e.what());
+    return exit_code::usage;
+  }
+  try {
+    return run_erase_status(std::move(opts), o.job_ids, *con, stdout);
+  } catch (erase_setup_error const& e) {
+    con->error(e.what());
+    return exit_code::usage;
+  }
+}
+
+}  // namespace velt::gdpr::cli

@@ -1,0 +1,70 @@
+// exporter.hpp: the batch export engine behind `velt-gdpr export` and `velt-gdpr demo`.
+//
+// Users are pulled from a users_source (memory bounded by `concurrency`), each user's pages
+// are streamed by one coroutine into an export_writer, and every file is published
+// atomically under DIR/users/. See README "The CLI (velt-gdpr)" for the behaviour.
+#pragma once
+
+#include "core/console.hpp"
+#include "core/report.hpp"
+#include "core/users_source.hpp"
+#include "core/export_writer.hpp"
+
+#include <velt/client_options.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace velt::gdpr {
+
+/// Everything an export run needs.
+struct export_settings {
+  velt::client_options client;  ///< base URL, CA file, credentials, pool size, retries
+  std::string organization_id;
+  std::filesystem::path out_dir;
+  users_options users;
+  std::size_t concurrency = 64;       ///< users in flight
+  std::optional<double> rate;         ///< page requests per second, at most
+  /// A user whose export has run this long makes its progress durable (spool + journal)
+  /// after each page, at most this often; 0: after every page.
+  std::chrono::milliseconds checkpoint_interval = std::chrono::seconds(5);
+  std::optional<std::string> exported_at;  ///< fixed "exportedAt" (reproducible files)
+  unsigned threads = 1;                    ///< threads running the network event loop
+  unsigned file_threads = 4;               ///< threads for fsync-heavy file work
+  std::size_t spill_bytes = default_spill_bytes;
+  bool handle_signals = true;              ///< SIGINT/SIGTERM stop the run (exit 130/143)
+};
+
+/// What a run did.
+struct export_result {
+  int exit_code = 0;
+  run_report::counts totals;                ///< users ok/failed/skipped, pages/items/bytes written
+  std::optional<std::uint64_t> total_users; ///< when the users could be counted
+  std::uint64_t pages_received = 0;         ///< pages fetched by this run
+  std::uint64_t items_received = 0;
+  std::chrono::milliseconds elapsed{0};
+  velt::client_stats client;
+  int signal = 0;                           ///< the signal that stopped the run, 0 if none
+  bool credentials_refused = false;
+  std::filesystem::path users_dir;
+  std::filesystem::path report_file;
+};
+
+/// A problem found before anything was exported (exit status 2): invalid settings, a users
+/// file that cannot be opened, an output directory that cannot be used or is in use.
+class export_setup_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Runs an export to completion (or until a signal or refused credentials stop it).
+/// Validates everything before the first request: throws export_setup_error (the message
+/// names the problem and never contains a secret). Progress, log lines and errors go to
+/// `out`; the report is written to `out_dir/report.json`.
+export_result run_export(export_settings settings, console& out);
+
+}  // namespace velt::gdpr

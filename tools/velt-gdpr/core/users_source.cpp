@@ -1,0 +1,159 @@
+#include "core/users_source.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace velt::gdpr {
+
+namespace {
+bool is_space(char c) noexcept {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+constexpr std::size_t read_chunk = 64 * 1024;
+}  // namespace
+
+std::optional<std::string_view> parse_user_line(std::string_view line) noexcept {
+  while (!line.empty() && is_space(line.front())) line.remove_prefix(1);
+  while (!line.empty() && is_space(line.back())) line.remove_suffix(1);
+  if (line.empty() || line.front() == '#') return std::nullopt;
+  return line;
+}
+
+users_source::users_source(users_options options) : options_(std::move(options)) {
+  if (options_.file.empty()) {
+    eof_ = true;
+    return;
+  }
+  if (options_.file == "-") {
+    fd_ = STDIN_FILENO;
+    struct stat st {};
+    regular_file_ = ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
+    return;
+  }
+  fd_ = ::open(options_.file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) {
+    throw users_file_error("cannot open the users file '" + options_.file +
+                           "': " + std::strerror(errno));
+  }
+  owns_fd_ = true;
+  struct stat st {};
+  if (::fstat(fd_, &st) == 0) regular_file_ = S_ISREG(st.st_mode);
+  if (S_ISDIR(st.st_mode)) {
+    ::close(fd_);
+    fd_ = -1;
+    throw users_file_error("the users file '" + options_.file + "' is a directory");
+  }
+}
+
+users_source::~users_source() {
+  if (owns_fd_ && fd_ >= 0) ::close(fd_);
+}
+
+bool users_source::read_line(std::string& line, bool& too_long) {
+  line.clear();
+  too_long = false;
+  bool any = false;
+  for (;;) {
+    if (buffer_pos_ < buffer_.size()) {
+      any = true;
+      char const* begin = buffer_.data() + buffer_pos_;
+      std::size_t const avail = buffer_.size() - buffer_pos_;
+      void const* nl = std::memchr(begin, '\n', avail);
+      std::size_t const take = nl ? static_cast<std::size_t>(static_cast<char const*>(nl) - begin) : avail;
+      // Keep at most max_id_bytes plus some room for surrounding whitespace.
+      std::size_t const room = options_.max_id_bytes + 64;
+      std::size_t const space = room - std::min(room, line.size());
+      if (take > space) too_long = true;
+      line.append(begin, std::min(take, space));
+      buffer_pos_ += take;
+      if (nl) {
+        ++buffer_pos_;
+        return true;
+      }
+      continue;
+    }
+    if (eof_) return any;
+    if (!regular_file_ && cancel_ != nullptr) {
+      // A pipe or terminal may not deliver for a long time: wait in slices, so that a
+      // stopping run does not hang on it.
+      for (;;) {
+        if (cancel_->load()) {
+          eof_ = true;
+          return any;
+        }
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, 200) != 0) break;
+      }
+    }
+    buffer_.resize(read_chunk);
+    buffer_pos_ = 0;
+    ssize_t n;
+    do {
+      n = ::read(fd_, buffer_.data(), buffer_.size());
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      buffer_.clear();
+      throw users_file_error("cannot read the users file '" + options_.file +
+                             "': " + std::strerror(errno));
+    }
+    buffer_.resize(static_cast<std::size_t>(n));
+    if (n == 0) eof_ = true;
+  }
+}
+
+std::optional<user_entry> users_source::next() {
+  while (next_arg_ < options_.ids.size()) {
+    std::string id = options_.ids[next_arg_++];
+    if (id.empty()) continue;
+    if (!options_.shard.contains(id)) {
+      ++tally_.other_shard;
+      continue;
+    }
+    if (!seen_.insert(id)) {
+      ++tally_.duplicates;
+      continue;
+    }
+    return user_entry{std::move(id), std::nullopt};
+  }
+  std::string line;
+  bool too_long = false;
+  while (read_line(line, too_long)) {
+    ++tally_.lines;
+    auto const id = parse_user_line(line);
+    if (!id) continue;
+    if (too_long || id->size() > options_.max_id_bytes) {
+      // Reported (never silently dropped), but not deduplicated or sharded: the id is unknown.
+      return user_entry{std::string(id->substr(0, 64)),
+                        "user id longer than " + std::to_string(options_.max_id_bytes) + " bytes"};
+    }
+    if (!options_.shard.contains(*id)) {
+      ++tally_.other_shard;
+      continue;
+    }
+    if (!seen_.insert(*id)) {
+      ++tally_.duplicates;
+      continue;
+    }
+    return user_entry{std::string(*id), std::nullopt};
+  }
+  return std::nullopt;
+}
+
+std::optional<std::uint64_t> users_source::count(users_options const& options) {
+  if (!options.file.empty()) {
+    if (options.file == "-") return std::nullopt;
+    struct stat st {};
+    if (::stat(options.file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  }
+  users_source counter(options);
+  std::uint64_t n = 0;
+  while (counter.next()) ++n;
+  return n;
+}
+
+}  // namespace velt::gdpr
