@@ -1,0 +1,277 @@
+// TLS and HTTP security: legacy protocol versions are refused, redirects are never followed,
+// header values with CR/LF/NUL are refused before any I/O, and whatever a server echoes
+// back never puts the API key or auth token into an error message or a log line.
+//
+// (Wrong host name, untrusted CA and expired certificates are covered in test/client.)
+#include "hardening_support.hpp"
+#include "tls_test_server.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <algorithm>
+
+namespace velt::hardening {
+namespace {
+
+std::filesystem::path scratch_dir() {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("velt-hardening-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+stream_outcome fetch_once(client_options o) {
+  asio::io_context io;
+  velt::client c(io.get_executor(), std::move(o));
+  return run(io, drain_stream(c, "org-1", "user-1"));
+}
+
+// ---- TLS protocol versions -----------------------------------------------------------------
+
+struct tls_case {
+  int max_version;
+  char const* name;
+};
+
+void PrintTo(tls_case const& c, std::ostream* os) { *os << c.name; }
+
+class HardeningLegacyTls : public ::testing::TestWithParam<tls_case> {};
+
+TEST_P(HardeningLegacyTls, ServerOfferingOnlyAnOldProtocolIsRefused) {
+  tls_test_server srv(TLS1_VERSION, GetParam().max_version, scratch_dir());
+  client_options o = plain_options(srv.url());
+  o.allow_plain_http = false;
+  o.ca_file = srv.ca_file();
+  auto got = fetch_once(o);
+  ASSERT_TRUE(got.ec) << "a " << GetParam().name << "-only server was accepted";
+  RecordProperty("client_error", got.error.to_string());
+  EXPECT_NE(got.error.status, status::ok);
+  EXPECT_NE(got.error.message.find("TLS handshake"), std::string::npos) << got.error.message;
+  EXPECT_EQ(got.error.attempts, 1u) << "a protocol-version refusal is not retried";
+  EXPECT_EQ(srv.handshakes(), 0u);
+  EXPECT_EQ(srv.requests(), 0u) << "no request (and so no credential) went over it";
+  EXPECT_EQ(srv.connections(), 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Versions, HardeningLegacyTls,
+                         ::testing::Values(tls_case{TLS1_VERSION, "TLS1_0"},
+                                           tls_case{TLS1_1_VERSION, "TLS1_1"}),
+                         [](auto const& info) { return std::string(info.param.name); });
+
+TEST(HardeningTls, TheSameServerWorksWhenItAlsoOffersTls12) {
+  // Control for the test above: the refusal is about the protocol version, not the
+  // certificate or the server. Offering 1.0 to 1.2 negotiates 1.2, 1.0 to 1.3 negotiates 1.3.
+  for (auto const& [max, expect] : {std::pair{TLS1_2_VERSION, "TLSv1.2"},
+                                    std::pair{TLS1_3_VERSION, "TLSv1.3"}}) {
+    tls_test_server srv(TLS1_VERSION, max, scratch_dir());
+    client_options o = plain_options(srv.url());
+    o.allow_plain_http = false;
+    o.ca_file = srv.ca_file();
+    auto got = fetch_once(o);
+    EXPECT_FALSE(got.ec) << got.error.to_string();
+    EXPECT_EQ(got.pages, 1u);
+    EXPECT_EQ(srv.last_version(), expect);
+  }
+}
+
+// ---- redirects ----------------------------------------------------------------------------
+
+TEST(HardeningHttp, RedirectsAreTypedErrorsAndTheLocationIsNeverContacted) {
+  raw_http_server elsewhere([](raw_request const&) { return http_response(200, one_page_body()); });
+  for (unsigned const code : {301u, 302u, 303u, 307u, 308u}) {
+    std::string const location = elsewhere.url() + "/v2/users/data/get";
+    raw_http_server srv([code, location](raw_request const&) {
+      return http_response(code, "", "Location: " + location + "\r\n", "text/plain");
+    });
+    auto got = fetch_once(plain_options(srv.url()));
+    EXPECT_EQ(got.ec, make_error_code(errc::unexpected_redirect)) << code;
+    EXPECT_EQ(got.error.http_status, code);
+    EXPECT_EQ(got.error.attempts, 1u) << "a redirect is not retried";
+    EXPECT_EQ(srv.requests(), 1u);
+  }
+  EXPECT_EQ(elsewhere.connections(), 0u) << "a request (with credentials) followed a redirect";
+}
+
+TEST(HardeningHttp, RedirectOnDeleteAndStatusIsATypedError) {
+  raw_http_server srv([](raw_request const&) {
+    return http_response(307, "", "Location: https://evil.example/steal\r\n", "text/plain");
+  });
+  asio::io_context io;
+  velt::client c(io.get_executor(), plain_options(srv.url()));
+  error_details details;
+  boost::system::error_code got_delete, got_status;
+  c.async_delete_all_user_data({.user_ids = {"u"}}, details,
+                               [&](boost::system::error_code ec, delete_job) { got_delete = ec; });
+  c.async_get_delete_user_data_status({.job_id = "j"},
+                                      [&](boost::system::error_code ec, delete_status) { got_status = ec; });
+  io.run_for(10s);
+  EXPECT_EQ(got_delete, make_error_code(errc::unexpected_redirect));
+  EXPECT_EQ(got_status, make_error_code(errc::unexpected_redirect));
+  EXPECT_EQ(details.attempts, 1u);
+  EXPECT_EQ(srv.requests(), 2u);
+}
+
+// ---- header injection -----------------------------------------------------------------------
+
+TEST(HardeningHttp, HeaderValuesWithCrLfOrNulAreRefusedBeforeAnyIo) {
+  raw_http_server srv([](raw_request const&) { return http_response(200, one_page_body()); });
+  asio::io_context io;
+  std::string const injected_secret = "INJECTED-SECRET-PART";
+  std::vector<std::string> const bad = {
+      "abc\r", "abc\n", std::string("abc\0def", 7), "abc\r\nX-Injected: " + injected_secret,
+      "\r\n\r\nGET / HTTP/1.1", std::string("\0", 1)};
+  int refused = 0;
+  for (auto const& value : bad) {
+    for (int field = 0; field < 3; ++field) {
+      client_options o = plain_options(srv.url());
+      std::string const name = field == 0 ? "api_key" : field == 1 ? "auth_token" : "user_agent";
+      (field == 0 ? o.api_key : field == 1 ? o.auth_token : o.user_agent) = value;
+      try {
+        velt::client c(io.get_executor(), o);
+        ADD_FAILURE() << name << " with a control byte was accepted";
+      } catch (velt::error const& e) {
+        ++refused;
+        EXPECT_EQ(e.code(), make_error_code(errc::invalid_request));
+        EXPECT_EQ(e.details().attempts, 0u);
+        EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
+        EXPECT_EQ(std::string(e.what()).find(injected_secret), std::string::npos)
+            << "the refused value is echoed: " << e.what();
+      }
+    }
+  }
+  EXPECT_EQ(refused, static_cast<int>(bad.size() * 3));
+
+  // On a live client: set_auth_token refuses, and the old token stays in use.
+  client_options o = plain_options(srv.url());
+  velt::client c(io.get_executor(), o);
+  for (auto const& value : bad) {
+    EXPECT_THROW(c.set_auth_token(value), velt::error);
+  }
+  EXPECT_THROW(c.set_auth_token(""), velt::error);
+  io.run_for(50ms);
+  EXPECT_EQ(srv.connections(), 0u) << "refusing a header value made I/O";
+
+  auto got = run(io, drain_stream(c, "org-1", "user-1"));
+  EXPECT_FALSE(got.ec) << got.error.to_string();
+  auto const received = srv.received();
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_EQ(received[0].header("x-velt-auth-token"), o.auth_token);
+  EXPECT_EQ(received[0].head.find("X-Injected"), std::string::npos);
+}
+
+// ---- secrets ----------------------------------------------------------------------------------
+
+// Distinctive secrets: any 8-character window of one appearing in a message is a leak.
+constexpr char const* kApiKey = "AK7f3Q9zLm2Xw8Rt5Vb1nP6y";
+constexpr char const* kToken = "TKq4Jd8Hs2Np6Wc9Ye3ZrU5s";
+
+std::optional<std::string> leaked_part(std::string_view text) {
+  for (std::string_view secret : {std::string_view(kApiKey), std::string_view(kToken)})
+    for (std::size_t i = 0; i + 8 <= secret.size(); ++i)
+      if (text.find(secret.substr(i, 8)) != std::string_view::npos)
+        return std::string(secret.substr(i, 8));
+  return std::nullopt;
+}
+
+struct echo_case {
+  char const* name;
+  std::function<std::string(raw_request const&)> respond;
+};
+
+std::string echo_of(raw_request const& r) {
+  return "x-velt-api-key: " + r.header("x-velt-api-key") +
+         " x-velt-auth-token: " + r.header("x-velt-auth-token");
+}
+
+std::vector<echo_case> echo_cases() {
+  return {
+      {"json_error_message",
+       [](raw_request const& r) {
+         return http_response(403, R"({"error":{"status":"PERMISSION_DENIED","message":"bad )" +
+                                       echo_of(r) + R"("}})");
+       }},
+      {"json_error_as_string",
+       [](raw_request const& r) { return http_response(400, R"({"error":")" + echo_of(r) + R"("})"); }},
+      {"html_gateway_page",
+       [](raw_request const& r) {
+         return http_response(502, "<html><body><h1>Bad gateway</h1><p>" + echo_of(r) +
+                                       "</p></body></html>",
+                              "", "text/html");
+       }},
+      {"throttled_text_retried",
+       [](raw_request const& r) {
+         return http_response(429, "slow down " + echo_of(r), "Retry-After: 0\r\n", "text/plain");
+       }},
+      {"malformed_success_content_type",
+       [](raw_request const& r) {
+         return http_response(200, "{not json", "",
+                              "text/html; k=" + r.header("x-velt-api-key"));
+       }},
+      {"envelope_status_message",
+       [](raw_request const& r) {
+         return http_response(200, R"({"result":{"status":"failure","message":")" + echo_of(r) +
+                                       R"(","data":{}}})");
+       }},
+      // Echoed near the end of the 200-character excerpt of a gateway page: the excerpt is
+      // cut inside the secret, and redacting whole occurrences no longer finds it.
+      {"html_echo_cut_by_the_excerpt",
+       [](raw_request const& r) {
+         return http_response(502, "<html><body>" + std::string(190, 'x') + " " +
+                                       r.header("x-velt-api-key") + "</body></html>",
+                              "", "text/html");
+       }},
+      {"content_type_cut_at_80",
+       [](raw_request const& r) {
+         return http_response(200, "{not json", "",
+                              "text/html; " + std::string(60, 'y') + r.header("x-velt-api-key"));
+       }},
+  };
+}
+
+void PrintTo(echo_case const& c, std::ostream* os) { *os << c.name; }
+
+class HardeningSecrets : public ::testing::TestWithParam<echo_case> {};
+
+TEST_P(HardeningSecrets, EchoedCredentialsNeverReachMessagesOrLogs) {
+  raw_http_server srv(GetParam().respond);
+  client_options o = plain_options(srv.url());
+  o.api_key = kApiKey;
+  o.auth_token = kToken;
+  o.retry.max_attempts = 3;
+  auto lines = std::make_shared<std::vector<std::string>>();
+  o.log = [lines](log_level, std::string_view l) { lines->emplace_back(l); };
+  o.on_retry = [lines](retry_event const& e) { lines->push_back(e.error.to_string()); };
+
+  asio::io_context io;
+  velt::client c(io.get_executor(), o);
+  auto got = run(io, drain_stream(c, "org-1", "user-1"));
+  ASSERT_TRUE(got.ec) << "every case answers with an error";
+  ASSERT_GE(srv.requests(), 1u);
+  ASSERT_EQ(srv.received()[0].header("x-velt-api-key"), kApiKey) << "the echo works";
+
+  std::vector<std::string> texts = *lines;
+  texts.push_back(got.error.message);
+  texts.push_back(got.error.to_string());
+  texts.push_back(velt::error(got.error).what());
+  // The same failure through use_awaitable (the exception coroutine users see).
+  auto thrown = [](velt::client c) -> asio::awaitable<std::string> {
+    try {
+      user_data_request request{.organization_id = "org-1", .user_id = "user-1"};
+      co_await c.async_fetch_user_data(std::move(request), asio::use_awaitable);
+    } catch (std::exception const& e) {
+      co_return e.what();
+    }
+    co_return "no exception";
+  };
+  texts.push_back(run(io, thrown(c)));
+  for (auto const& t : texts) {
+    auto const leak = leaked_part(t);
+    EXPECT_FALSE(leak) << "\"" << *leak << "\" (part of a secret) leaked into: " << t;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Echoes, HardeningSecrets, ::testing::ValuesIn(echo_cases()),
+                         [](auto const& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace velt::hardening
