@@ -51,7 +51,7 @@ asio::awaitable<void> worker(run_state* st) {
     velt::user_data_request request;
     request.organization_id = st->org;
     request.user_id = user;
-    velt::page_stream pages = st->client->async_fetch_all_user_data(std::move(request));
+    velt::page_stream pages = st->client->async_fetch_all_user_data(std::move(request), velt::page_format::raw);
     bool failed = false;
     for (;;) {
       auto [ec, page] = co_await pages.async_next(asio::as_tuple(asio::use_awaitable));
@@ -63,7 +63,7 @@ asio::awaitable<void> worker(run_state* st) {
       }
       if (!page) break;
       ++st->pages;
-      writer.add_page(page->data(), page->next_page_token());
+      writer.add_page(std::move(*page));
     }
     if (failed) {
       writer.discard();

@@ -6,7 +6,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,8 +41,32 @@ struct delete_status_request {
 inline constexpr char const* known_features[] = {"comments", "reactions", "recordings",
                                                  "notifications"};
 
+/// How a page's items are delivered (see `client::async_fetch_all_user_data`).
+enum class page_format {
+  /// Boost.JSON values: `data()` holds the page's whole `data` object. The default.
+  parsed,
+  /// The items' JSON text as the server sent it, validated but never turned into values:
+  /// `raw_features()`. Several times cheaper; meant for code that stores or forwards items.
+  raw,
+};
+
+/// One feature of a `page_format::raw` page: its name, and the JSON text of each item in
+/// server order. The views point into the page's own copy of the response body and stay
+/// valid as long as the page (or a copy of it) lives.
+struct raw_feature {
+  std::string name{};
+  std::vector<std::string_view> items{};
+  /// The array's content between its brackets, as sent: the items and what separates them.
+  /// On a page with `raw_items_compact()`, exactly the items joined by commas.
+  std::string_view text{};
+};
+
 /// One page of a user's data, kept losslessly: the page's whole `data` object with every
 /// feature array, known or not, and every item exactly as the server sent it.
+///
+/// A page is in one of two formats (`format()`): `parsed` pages carry `data()`; `raw`
+/// pages carry `raw_features()` and an empty `data()`. `item_count()`, `next_page_token()`
+/// and `index()` work for both.
 class user_data_page {
  public:
   user_data_page() = default;
@@ -72,14 +98,36 @@ class user_data_page {
   std::size_t index() const noexcept { return index_; }
   void set_index(std::size_t i) noexcept { index_ = i; }
 
-  /// Items on this page: the sizes of all array members of `data()` added up (known and
-  /// unknown features alike).
+  /// Items on this page: the sizes of all feature arrays added up (known and unknown
+  /// features alike).
   std::size_t item_count() const noexcept;
+
+  /// A `page_format::raw` page. `body` holds the JSON text the views of `features` point
+  /// into; `compact` says that no feature array holds whitespace outside its strings.
+  static user_data_page from_raw(std::shared_ptr<std::string const> body,
+                                 std::vector<raw_feature> features,
+                                 std::optional<std::string> next_page_token, bool compact,
+                                 std::size_t index = 0);
+
+  page_format format() const noexcept { return format_; }
+  /// The features of a `raw` page in server order, each item the exact JSON text the
+  /// server sent (valid JSON, valid UTF-8; numbers spelled as sent). Empty for a `parsed`
+  /// page. A string or null `nextPageToken` member of `data` is not a feature and is not
+  /// listed (`parsed` pages keep it inside `data()`).
+  std::span<raw_feature const> raw_features() const noexcept { return raw_; }
+  /// True when no feature array of this raw page holds whitespace outside its strings (the
+  /// server sent compact JSON): items, and each feature's `text`, can be copied as they
+  /// are into compact output.
+  bool raw_items_compact() const noexcept { return raw_compact_; }
 
  private:
   boost::json::object data_;
   std::optional<std::string> next_;
   std::size_t index_ = 0;
+  page_format format_ = page_format::parsed;
+  bool raw_compact_ = true;
+  std::shared_ptr<std::string const> raw_body_;
+  std::vector<raw_feature> raw_;
 };
 
 /// A queued deletion job. Both documented success envelopes decode to this.

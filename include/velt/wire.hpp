@@ -107,6 +107,24 @@ result<user_data_page> decode_user_data(http_response_view const& r,
                                         decode_limits const& limits = {},
                                         std::chrono::system_clock::time_point now =
                                             std::chrono::system_clock::now());
+/// `decode_user_data` for `page_format::raw`: the same envelopes, the same errors, the
+/// same features and token, but items come out as their JSON text (views into a copy of
+/// the body, see `user_data_page::raw_features`) and no Boost.JSON value is built for them.
+/// The body is fully validated: JSON grammar, UTF-8, the depth limit. Items are kept as the
+/// server spelled them, so a number keeps all its digits (even one beyond the range of a
+/// double, which the parsed form refuses). A document the fast scanner does not take as
+/// the plain documented shape (an error envelope, escaped envelope keys, duplicate
+/// envelope keys, unpaired surrogate escapes, ...) goes through `decode_user_data`, and a
+/// success there is re-serialized into the raw form.
+result<user_data_page> decode_user_data_raw(http_response_view const& r,
+                                            decode_limits const& limits = {},
+                                            std::chrono::system_clock::time_point now =
+                                                std::chrono::system_clock::now());
+
+/// Appends `json` (one valid JSON text, e.g. a raw item) to `out` without the whitespace
+/// outside its strings.
+void append_compact_json(std::string& out, std::string_view json);
+
 result<delete_job> decode_delete_job(http_response_view const& r,
                                      decode_limits const& limits = {},
                                      std::chrono::system_clock::time_point now =

@@ -119,8 +119,10 @@ client::client(asio::any_io_executor executor, client_options options)
 
 asio::any_io_executor client::get_executor() const { return impl_->executor(); }
 
-page_stream client::async_fetch_all_user_data(user_data_request request) const {
+page_stream client::async_fetch_all_user_data(user_data_request request,
+                                              page_format format) const {
   auto st = std::make_shared<detail::stream_state>(impl_, std::move(request));
+  st->format = format;
   st->deadline = detail::deadline_from(impl_->options().stream_deadline);
   return page_stream(std::move(st));
 }

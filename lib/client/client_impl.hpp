@@ -21,6 +21,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <type_traits>
 
 namespace velt::detail {
 
@@ -103,7 +104,14 @@ boost::asio::awaitable<result<T>> client_impl::call(
       wire::http_response_view const view{sent.response.status, sent.response.body,
                                           sent.response.retry_after,
                                           sent.response.content_type};
-      auto decoded = decode(view, options_.limits);
+      // A decoder that can keep the body takes it instead of copying it.
+      auto decoded = [&] {
+        if constexpr (std::is_invocable_v<Decode&, wire::http_response_view const&,
+                                          wire::decode_limits const&, std::string&>)
+          return decode(view, options_.limits, sent.response.body);
+        else
+          return decode(view, options_.limits);
+      }();
       if (decoded) {
         budget_.on_success();
         co_return std::move(*decoded);

@@ -1,5 +1,6 @@
 #include "client/completion.hpp"
 #include "client/stream_state.hpp"
+#include "wire/decode_raw.hpp"
 
 #include <boost/asio/system_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
@@ -24,8 +25,12 @@ asio::awaitable<result<std::optional<user_data_page>>> fetch_next(
       co_return std::move(*invalid);
     }
   }
-  auto decode = [](wire::http_response_view const& v, wire::decode_limits const& l) {
-    return wire::decode_user_data(v, l);
+  auto decode = [raw = st->format == page_format::raw](wire::http_response_view const& v,
+                                                      wire::decode_limits const& l,
+                                                      std::string& body) {
+    // A raw page keeps the response body itself (its items are views into it).
+    return raw ? wire::decode_user_data_raw_owned(v, std::move(body), l)
+               : wire::decode_user_data(v, l);
   };
   auto r = co_await st->client->call<user_data_page>(
       wire::endpoint::get_user_data, wire::encode(st->request), decode,

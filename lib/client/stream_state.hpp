@@ -24,6 +24,7 @@ struct stream_state {
   std::shared_ptr<client_impl> client;
   boost::asio::strand<boost::asio::any_io_executor> strand;
   user_data_request request;  ///< request.page_token: the token for the next page
+  page_format format = page_format::parsed;
   std::size_t next_index = 0;
   bool finished = false;
   error_details last_error;

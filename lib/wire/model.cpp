@@ -23,8 +23,21 @@ boost::json::array const& user_data_page::feature(std::string_view name) const n
   return empty;
 }
 
+user_data_page user_data_page::from_raw(std::shared_ptr<std::string const> body,
+                                        std::vector<raw_feature> features,
+                                        std::optional<std::string> next_page_token, bool compact,
+                                        std::size_t index) {
+  user_data_page page({}, std::move(next_page_token), index);
+  page.format_ = page_format::raw;
+  page.raw_compact_ = compact;
+  page.raw_body_ = std::move(body);
+  page.raw_ = std::move(features);
+  return page;
+}
+
 std::size_t user_data_page::item_count() const noexcept {
   std::size_t n = 0;
+  for (auto const& f : raw_) n += f.items.size();
   for (auto const& member : data_)
     if (auto const* a = member.value().if_array(); a != nullptr) n += a->size();
   return n;

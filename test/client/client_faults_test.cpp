@@ -26,10 +26,10 @@ void PrintTo(fault_case const& c, std::ostream* os) {
   *os << mock::to_string(c.kind) << (c.recovers ? " (recovers)" : " (typed error)");
 }
 
-class ClientFaults : public ::testing::TestWithParam<std::tuple<fault_case, bool>> {};
+class ClientFaults : public ::testing::TestWithParam<std::tuple<fault_case, bool, page_format>> {};
 
 TEST_P(ClientFaults, ExactExportOrTypedError) {
-  auto const [fc, last_page] = GetParam();
+  auto const [fc, last_page, format] = GetParam();
   mock::server srv(fault_data());
   auto const user = srv.user_ids()[1];
   std::size_t const pages = srv.expected_pages(user);
@@ -48,11 +48,12 @@ TEST_P(ClientFaults, ExactExportOrTypedError) {
   (void)run(io, stream_user(c, srv.organization_id(), srv.user_ids()[0]));
 
   if (fc.recovers) {
-    auto got = run(io, stream_user(c, srv.organization_id(), user));
+    auto got = run(io, stream_user(c, srv.organization_id(), user, format));
     EXPECT_TRUE(same_export(expected(srv, user), got.data));
     EXPECT_EQ(got.pages, pages);
+    EXPECT_TRUE(got.indices_in_order);
   } else {
-    page_stream s = c.async_fetch_all_user_data({srv.organization_id(), user, {}});
+    page_stream s = c.async_fetch_all_user_data({srv.organization_id(), user, {}}, format);
     boost::system::error_code last;
     for (int i = 0; i < 10; ++i) {
       auto [ec, page] = run(io, s.async_next(asio::as_tuple(asio::use_awaitable)));
@@ -68,9 +69,11 @@ TEST_P(ClientFaults, ExactExportOrTypedError) {
   EXPECT_EQ(srv.stats().faults_injected, 1u) << mock::to_string(fc.kind);
 }
 
-std::string fault_name(::testing::TestParamInfo<std::tuple<fault_case, bool>> const& info) {
+std::string fault_name(
+    ::testing::TestParamInfo<std::tuple<fault_case, bool, page_format>> const& info) {
   return std::string(mock::to_string(std::get<0>(info.param).kind)) +
-         (std::get<1>(info.param) ? "_last_page" : "_first_page");
+         (std::get<1>(info.param) ? "_last_page" : "_first_page") +
+         (std::get<2>(info.param) == page_format::raw ? "_raw" : "");
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -91,7 +94,7 @@ INSTANTIATE_TEST_SUITE_P(
                           fault_case{mock::fault_kind::chunked, true},
                           // 100 KiB of headers against a 64 KiB limit: refused, not retried.
                           fault_case{mock::fault_kind::oversized_headers, false}),
-        ::testing::Bool()),
+        ::testing::Bool(), ::testing::Values(page_format::parsed, page_format::raw)),
     fault_name);
 
 TEST(ClientRetry, RetryAfterIsHonoured) {

@@ -46,6 +46,33 @@ TEST(ClientFetch, StreamsEveryUserExactlyPageByPage) {
   EXPECT_EQ(stats.connections_opened, 1u);  // one user at a time: one kept-alive connection
 }
 
+TEST(ClientFetch, RawFormatGivesTheSameItemsAsText) {
+  mock::server srv(small_data());
+  asio::io_context io;
+  velt::client c(io.get_executor(), options_for(srv));
+  std::size_t multi_page_users = 0;
+  for (auto const& user : srv.user_ids()) {
+    auto got = run(io, stream_user(c, srv.organization_id(), user, page_format::raw));
+    EXPECT_TRUE(same_export(expected(srv, user), got.data)) << user;
+    EXPECT_EQ(got.pages, srv.expected_pages(user)) << user;
+    EXPECT_TRUE(got.indices_in_order) << user;
+    if (got.pages > 1) ++multi_page_users;
+  }
+  EXPECT_GT(multi_page_users, 2u);
+  // A raw page owns its text: it outlives the stream, the client and the server.
+  std::optional<user_data_page> kept;
+  {
+    page_stream s = c.async_fetch_all_user_data({srv.organization_id(), srv.user_ids()[0], {}},
+                                                page_format::raw);
+    kept = run(io, s.async_next(asio::use_awaitable));
+  }
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->format(), page_format::raw);
+  EXPECT_TRUE(kept->data().empty());
+  for (auto const& f : kept->raw_features())
+    for (std::string_view item : f.items) EXPECT_TRUE(wire::parse_json(item)) << item;
+}
+
 asio::awaitable<user_data> merged(velt::client c, std::string org, std::string user) {
   // Named before co_await: g++ 12 destroys aggregate temporaries of a co_await twice.
   user_data_request request{.organization_id = org, .user_id = user};

@@ -53,20 +53,30 @@ T run(boost::asio::io_context& io, boost::asio::awaitable<T> op,
 struct streamed {
   boost::json::object data;
   std::size_t pages = 0;
-  bool indices_in_order = true;
+  bool indices_in_order = true;  ///< and every page in the format asked for
 };
 
+/// Streams one user's pages and merges them (raw items are parsed for the comparison).
 inline boost::asio::awaitable<streamed> stream_user(velt::client c, std::string org,
-                                                    std::string user) {
+                                                    std::string user,
+                                                    page_format format = page_format::parsed) {
   streamed out;
-  page_stream pages = c.async_fetch_all_user_data({.organization_id = org, .user_id = user});
+  page_stream pages =
+      c.async_fetch_all_user_data({.organization_id = org, .user_id = user}, format);
   while (auto page = co_await pages.async_next(boost::asio::use_awaitable)) {
     if (page->index() != out.pages) out.indices_in_order = false;
+    if (page->format() != format) out.indices_in_order = false;
     ++out.pages;
     for (auto const& [key, value] : page->data()) {
       auto& target = out.data[key];
       if (!target.is_array()) target = boost::json::array();
       for (auto const& item : value.as_array()) target.as_array().push_back(item);
+    }
+    for (auto const& feature : page->raw_features()) {
+      auto& target = out.data[feature.name];
+      if (!target.is_array()) target = boost::json::array();
+      for (std::string_view item : feature.items)
+        target.as_array().push_back(wire::parse_json(item).value());
     }
   }
   co_return out;

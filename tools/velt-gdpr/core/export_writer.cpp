@@ -4,6 +4,7 @@
 #include "core/file_name.hpp"
 
 #include <velt/model.hpp>
+#include <velt/wire.hpp>
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -85,24 +86,68 @@ export_writer::feature& export_writer::feature_named(std::string_view name) {
   return features_.back();
 }
 
+void export_writer::hold(feature& f, std::string_view text) {
+  if (text.empty()) return;
+  f.pending.push_back(text);
+  pending_bytes_ += text.size();
+}
+
 std::size_t export_writer::add_page(json::object const& data, std::optional<std::string> const& next_token) {
   std::size_t const total_before = pending_bytes_;
   for (auto const& member : data) {
     auto const* array = member.value().if_array();
     if (array == nullptr) continue;
     feature& f = feature_named(std::string_view(member.key().data(), member.key().size()));
-    std::size_t const before = f.pending.size();
+    std::string& chunk = chunks_.emplace_back();
     for (auto const& item : *array) {
-      if (f.items++ > 0) f.pending += ',';
-      append_json(serializer_, item, f.pending);
+      if (f.items++ > 0) chunk += ',';
+      append_json(serializer_, item, chunk);
     }
-    pending_bytes_ += f.pending.size() - before;
+    hold(f, chunk);
   }
+  return page_added(total_before, next_token);
+}
+
+std::size_t export_writer::add_page(velt::user_data_page page) {
+  if (page.format() == velt::page_format::parsed) return add_page(page.data(), page.next_page_token());
+  std::size_t const total_before = pending_bytes_;
+  bool const compact = page.raw_items_compact();
+  bool keep_page = false;
+  for (auto const& raw : page.raw_features()) {
+    if (raw.items.empty()) {
+      (void)feature_named(raw.name);  // the feature's place in the file is where it first came
+      continue;
+    }
+    feature& f = feature_named(raw.name);
+    if (compact) {
+      // The items joined by commas, as sent: written from the page itself, not copied.
+      if (f.items > 0) hold(f, ",");
+      hold(f, raw.text);
+      f.items += raw.items.size();
+      keep_page = true;
+    } else {
+      std::string& chunk = chunks_.emplace_back();
+      for (std::string_view const item : raw.items) {
+        if (f.items++ > 0) chunk += ',';
+        velt::wire::append_compact_json(chunk, item);
+      }
+      hold(f, chunk);
+    }
+  }
+  std::optional<std::string> token = page.next_page_token();
+  if (keep_page) held_.push_back(std::move(page));
+  return page_added(total_before, token);
+}
+
+std::size_t export_writer::page_added(std::size_t pending_before,
+                                      std::optional<std::string> const& next_token) {
   ++pages_;
   ++unsaved_pages_;
   next_token_ = next_token;
-  std::size_t const added = pending_bytes_ - total_before;
-  if (pending_bytes_ >= spill_bytes_) spill();
+  std::size_t const added = pending_bytes_ - pending_before;
+  // After the last page, finish() writes what is held straight into the final file: no
+  // spool round trip (at most spill_bytes plus one page are ever held).
+  if (pending_bytes_ >= spill_bytes_ && next_token && !next_token->empty()) spill();
   return added;
 }
 
@@ -122,18 +167,28 @@ void export_writer::spill() {
     fs::path const p = spool_path(i);
     int const fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) fail("cannot open", p);
+    std::uint64_t bytes = 0;
     try {
-      write_all(fd, f.pending.data(), f.pending.size(), p);
+      for (std::string_view const text : f.pending) {
+        write_all(fd, text.data(), text.size(), p);
+        bytes += text.size();
+      }
     } catch (...) {
       ::close(fd);
       throw;
     }
     ::close(fd);
-    f.spooled += f.pending.size();
+    f.spooled += bytes;
     f.pending.clear();
-    f.pending.shrink_to_fit();
     f.unsynced = true;
   }
+  release_pending();
+}
+
+void export_writer::release_pending() {
+  for (auto& f : features_) f.pending.clear();
+  held_.clear();
+  chunks_.clear();
   pending_bytes_ = 0;
 }
 
@@ -241,11 +296,12 @@ std::uint64_t export_writer::finish(std::string_view exported_at) {
     open += ":[";
     out.write(open);
     if (f.spooled > 0) out.append_file(spool_path(i), f.spooled);
-    out.write(f.pending);
+    for (std::string_view const text : f.pending) out.write(text);
     out.write("]");
   }
   out.write("}}\n");
   out.commit();
+  release_pending();
   discard();
   return out.size();
 }

@@ -6,21 +6,26 @@
 //            "<any other feature>":[...]}}
 // Features appear in the order the server first sent them, each array holding the items of
 // every page in server order; the four known arrays are always present (features the
-// server never sent are appended, empty). Items are written as Boost.JSON serializes the
-// values the client parsed: the same JSON values (numbers exact: integers as integers,
-// doubles in shortest round-trip form), not necessarily the same spelling.
+// server never sent are appended, empty). Items of raw pages (what the exporter fetches)
+// are written as the server spelled them, with any whitespace outside strings removed;
+// items of parsed pages as Boost.JSON serializes the values (numbers exact: integers as
+// integers, doubles in shortest round-trip form).
 //
-// Memory per user is bounded: serialized items are buffered up to `spill_bytes`, then
+// Memory per user is bounded: item text (the raw pages themselves, or items serialized
+// from parsed ones) is held up to `spill_bytes`, then
 // appended to spool files under `DIR/.partial/<encoded id>/` (see export_journal.hpp).
 #pragma once
 
 #include "core/export_journal.hpp"
+
+#include <velt/model.hpp>
 
 #include <boost/json/object.hpp>
 #include <boost/json/serializer.hpp>
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -59,6 +64,10 @@ class export_writer {
   /// last page). Members of `data` that are not arrays (a stray "nextPageToken") are not
   /// features and are left out. Returns the bytes of serialized items the page added.
   std::size_t add_page(boost::json::object const& data, std::optional<std::string> const& next_token);
+  /// Adds one page as the client delivered it, raw or parsed (its own next-page token).
+  /// The items of a compact raw page are not copied: the writer keeps the page until they
+  /// are spooled or written.
+  std::size_t add_page(velt::user_data_page page);
 
   std::uint64_t pages() const noexcept { return pages_; }
   std::uint64_t items() const noexcept;
@@ -83,10 +92,14 @@ class export_writer {
     std::string name;
     std::uint64_t items = 0;
     std::uint64_t spooled = 0;  // bytes in the spool file
-    std::string pending;        // serialized items not spooled yet
+    // Item text not spooled yet, in order: views into held_ pages, chunks_ and literals.
+    std::vector<std::string_view> pending;
     bool unsynced = false;      // spool written since the last fsync
   };
   feature& feature_named(std::string_view name);
+  void hold(feature& f, std::string_view text);
+  void release_pending();
+  std::size_t page_added(std::size_t pending_before, std::optional<std::string> const& next_token);
   void spill();
   std::filesystem::path spool_path(std::size_t index) const;
   export_journal journal() const;
@@ -104,6 +117,8 @@ class export_writer {
   std::uint64_t resumed_pages_ = 0;
   std::optional<std::string> next_token_;
   bool partial_exists_ = false;
+  std::vector<velt::user_data_page> held_;  // raw pages `pending` points into
+  std::deque<std::string> chunks_;          // serialized items `pending` points into
   boost::json::serializer serializer_;
 };
 

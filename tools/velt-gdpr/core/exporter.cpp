@@ -190,7 +190,7 @@ asio::awaitable<fetch_result> fetch_pages(export_engine* e, export_writer* w, st
   velt::user_data_request request{.organization_id = e->settings().organization_id,
                                   .user_id = std::move(user),
                                   .page_token = std::move(token)};
-  velt::page_stream stream = e->client().async_fetch_all_user_data(std::move(request));
+  velt::page_stream stream = e->client().async_fetch_all_user_data(std::move(request), velt::page_format::raw);
   auto last_checkpoint = steady_clock::now();
   for (;;) {
     if (!co_await acquire_permit(e)) co_return fetch_result{fetch_outcome::cancelled, {}};
@@ -208,7 +208,7 @@ asio::awaitable<fetch_result> fetch_pages(export_engine* e, export_writer* w, st
     if (!page) co_return fetch_result{fetch_outcome::complete, {}};
     bool const last = page->is_last();
     std::size_t const items = page->item_count();
-    std::size_t const bytes = w->add_page(page->data(), page->next_page_token());
+    std::size_t const bytes = w->add_page(std::move(*page));
     page.reset();
     e->page_received(items, bytes);
     if (last) co_return fetch_result{fetch_outcome::complete, {}};
