@@ -14,6 +14,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
+#include <string>
 
 namespace velt::detail {
 namespace asio = boost::asio;
@@ -179,25 +181,51 @@ asio::awaitable<exchange_result> connection::exchange_on(Stream& s, request_type
   // bytes go to the parser as they arrive): bounding it bounds chunk extensions and
   // trailers, which no other limit covers (overflow → errc::response_too_large).
   buffer_.max_size(limits.max_header_bytes + 64 * 1024);
-  http::response_parser<http::string_body> parser;
-  parser.header_limit(static_cast<std::uint32_t>(
-      std::min<std::size_t>(limits.max_header_bytes, UINT32_MAX)));
-  parser.body_limit(limits.max_body_bytes);
-  while (!parser.is_done()) {
-    auto expiry = deadline;
-    if (limits.idle_read.count() > 0) expiry = std::min(expiry, clock_type::now() + limits.idle_read);
-    t.expires_at(expiry);
-    auto [rec, n] = co_await http::async_read_some(s, buffer_, parser, tuple_awaitable);
-    counters.add(counters.bytes_received, n);
-    if (parser.got_some() || buffer_.size() > 0) r.response_started = true;
-    if (rec) {
-      r.ec = rec;
-      r.what = "read response";
+  // Interim (1xx) responses may precede the final one (100 Continue, 102 Processing,
+  // 103 Early Hints): Beast completes a message after a 1xx header (a 1xx has no body), so
+  // skip it and parse the next message from the same buffer with a fresh parser, each with
+  // the full limits. At most max_interim_responses of them (and the deadline still holds),
+  // so a server cannot keep us reading interim headers. 101 Switching Protocols answers an
+  // Upgrade we never send: a protocol error, as is one interim response too many.
+  std::optional<http::response_parser<http::string_body>> parser;
+  auto fresh_parser = [&] {
+    parser.emplace();
+    parser->header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(limits.max_header_bytes, UINT32_MAX)));
+    parser->body_limit(limits.max_body_bytes);
+  };
+  fresh_parser();
+  for (unsigned interim = 0;; ++interim) {
+    while (!parser->is_done()) {
+      auto expiry = deadline;
+      if (limits.idle_read.count() > 0) expiry = std::min(expiry, clock_type::now() + limits.idle_read);
+      t.expires_at(expiry);
+      auto [rec, n] = co_await http::async_read_some(s, buffer_, *parser, tuple_awaitable);
+      counters.add(counters.bytes_received, n);
+      if (parser->got_some() || buffer_.size() > 0) r.response_started = true;
+      if (rec) {
+        r.ec = rec;
+        r.what = "read response";
+        co_return r;
+      }
+    }
+    unsigned const status = parser->get().result_int();
+    if (status < 100 || status > 199) break;
+    if (status == 101) {
+      r.ec = make_error_code(errc::malformed_response);
+      r.what = "read response: unexpected HTTP 101 (Switching Protocols), no upgrade was requested";
       co_return r;
     }
+    if (interim == max_interim_responses) {
+      r.ec = make_error_code(errc::malformed_response);
+      r.what = "read response: more than " + std::to_string(max_interim_responses) +
+               " interim (1xx) responses";
+      co_return r;
+    }
+    fresh_parser();
   }
   t.expires_never();
-  auto res = parser.release();
+  auto res = parser->release();
   r.response.status = res.result_int();
   r.response.keep_alive = res.keep_alive() && !res.need_eof();
   if (auto it = res.find(http::field::retry_after); it != res.end())

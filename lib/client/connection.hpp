@@ -46,6 +46,10 @@ struct exchange_result {
   http_response response;
 };
 
+/// Interim (1xx) responses accepted before the final response of one exchange; one more
+/// (or any 101 Switching Protocols) is `errc::malformed_response`.
+inline constexpr unsigned max_interim_responses = 8;
+
 struct exchange_limits {
   std::size_t max_header_bytes;
   std::size_t max_body_bytes;
@@ -64,7 +68,8 @@ class connection {
   boost::asio::awaitable<exchange_result> async_open(timeout_options const& t,
                                                      tls_session_cache* sessions);
 
-  /// Sends `req` and reads the complete response before `deadline`.
+  /// Sends `req` and reads the complete response before `deadline`, skipping up to
+  /// `max_interim_responses` interim (1xx) responses before it.
   boost::asio::awaitable<exchange_result> async_exchange(request_type const& req,
                                                          exchange_limits const& limits,
                                                          clock_type::time_point deadline,

@@ -2,7 +2,9 @@
 #include "wire/response_error.hpp"
 #include "wire/utf8.hpp"
 
+#include <algorithm>
 #include <array>
+#include <string>
 #include <utility>
 
 namespace velt::wire::detail {
@@ -147,6 +149,22 @@ std::string body_excerpt(std::string_view body, std::size_t max_chars) {
     i += emit_text(body.substr(i), out);
   }
   return std::move(out).finish();
+}
+
+std::string message_excerpt(std::string_view message, std::size_t max_bytes) {
+  if (message.size() <= max_bytes) return std::string(message);
+  // Whole code points only (an invalid byte counts as one), so a valid message stays valid.
+  std::size_t keep = 0;
+  while (keep < message.size()) {
+    std::size_t const n = std::max<std::size_t>(1, utf8_sequence_length(message.substr(keep)));
+    if (keep + n > max_bytes) break;
+    keep += n;
+  }
+  std::string out(message.substr(0, keep));
+  out += "... (";
+  out += std::to_string(message.size());
+  out += " bytes)";
+  return out;
 }
 
 std::string_view reason_phrase(unsigned http_status) noexcept {

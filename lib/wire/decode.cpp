@@ -78,7 +78,7 @@ std::optional<error_details> check_envelope_status(json::object const& envelope,
     message += kind_name(*s);
   message += ", not \"success\"";
   if (auto const* m = envelope.if_contains("message"); m != nullptr && m->is_string())
-    message += ": " + std::string(m->get_string());
+    message += ": " + detail::message_excerpt(std::string_view(m->get_string()));
   return d.malformed(std::move(message));
 }
 

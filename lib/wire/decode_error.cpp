@@ -113,7 +113,9 @@ error_details error_from_json(json::object const& root, http_response_view const
     if (message.empty()) message = string_member(*o, "message");
   }
   status const s = named.value_or(status_from_http(r.status));
-  if (!message.empty()) return server_error(s, std::string(message), r, now);
+  // The server's own text, but bounded: a message of megabytes must not become an error
+  // message (and log line) of megabytes.
+  if (!message.empty()) return server_error(s, message_excerpt(message), r, now);
   return server_error(s, http_label(r.status) + ": " + body_excerpt(r.body), r, now);
 }
 

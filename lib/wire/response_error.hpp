@@ -37,6 +37,17 @@ std::string_view kind_name(boost::json::value const& v) noexcept;
 /// by '?', at most `max_chars` code points (then "...").
 std::string body_excerpt(std::string_view body, std::size_t max_chars = 200);
 
+/// How much of a server's own message (the `message` of a JSON error) an error message
+/// quotes.
+inline constexpr std::size_t max_server_message_bytes = 4096;
+
+/// A server's message for an error message: unchanged when it has at most `max_bytes`
+/// bytes; otherwise its first bytes (at most `max_bytes`, never ending inside a UTF-8
+/// sequence), then "... (N bytes)" with N the message's full size, so a megabyte message
+/// makes neither a megabyte error nor a megabyte log line.
+std::string message_excerpt(std::string_view message,
+                            std::size_t max_bytes = max_server_message_bytes);
+
 /// The reason phrase of an HTTP status ("Bad Gateway"), empty when not a common one.
 std::string_view reason_phrase(unsigned http_status) noexcept;
 

@@ -138,7 +138,30 @@ def decode_input(status, body, retry_after=b"", limits=0):
         retry_after + b
 
 
+def raw_corpus():
+    """fuzz_decode_raw: [flags][body]; flags & 7: max_depth (7 = 64), flags & 8: wrap the
+    body as the items of a page's "comments"."""
+    def as_bytes(b):
+        return b.encode() if isinstance(b, str) else b
+    for name, body in BODIES.items():
+        write("fuzz_decode_raw", name, b"\x07" + as_bytes(body))
+    write("fuzz_decode_raw", "page_first_depth_4", b"\x03" + BODIES["page_first"].encode())
+    pretty = json.dumps(json.loads(BODIES["page_first"]), indent=2, ensure_ascii=False)
+    write("fuzz_decode_raw", "page_first_pretty", b"\x07" + pretty.encode())
+    items = {
+        "items_documented": json.dumps([COMMENT, REACTION], ensure_ascii=False)[1:-1],
+        "items_numbers": "0,-0,1.5e-7,1E+400,123456789012345678901234567890,-1.0e308",
+        "items_strings": '"\\u00e9\\ud83d\\ude00","\\"\\\\\\/\\b\\f\\n\\r\\t","caf\u00e9 \U0001F600"',
+        "items_lone_surrogate": '"cut \\ud83d"',
+        "items_nested": "[[[[{}]]]],{\"a\":[{\"b\":null}]},true,false,null",
+        "items_whitespace": ' { "a" : [ 1 , 2 ] } ,\n\t"x" ',
+    }
+    for name, text in items.items():
+        write("fuzz_decode_raw", name, b"\x0f" + text.encode())
+
+
 def main():
+    raw_corpus()
     for name, body in BODIES.items():
         write("fuzz_json_roundtrip", name, body)
         write("fuzz_decode", name + "_200", decode_input(200, body))
@@ -185,6 +208,17 @@ def main():
                          ["Content-Type: text/html; k=" + key]),
         "redirect_302": raw("", 302, "Found", ["Location: http://127.0.0.1:1/steal"]),
         "continue_then_200": b"HTTP/1.1 100 Continue\r\n\r\n" + raw(BODIES["page_first"]),
+        "early_hints_then_200": b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n"
+                                b"Retry-After: 99\r\n\r\n" + raw(BODIES["page_first"]),
+        "eight_interim_then_200": (b"HTTP/1.1 100 Continue\r\n\r\n" + b"HTTP/1.1 102 Processing\r\n\r\n")
+                                  * 4 + raw(BODIES["page_last_null"]),
+        "nine_interim_then_200": b"HTTP/1.1 100 Continue\r\n\r\n" * 9 + raw(BODIES["page_first"]),
+        "processing_then_429": b"HTTP/1.1 102 Processing\r\n\r\n" + raw(
+            "slow down", 429, "Too Many Requests", ["Retry-After: 0"]),
+        "switching_protocols": b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                               b"Connection: Upgrade\r\n\r\n\x81\x05hello",
+        "interim_with_body_bytes": b"HTTP/1.1 100 Continue\r\nContent-Length: 5\r\n\r\n"
+                                   + raw(BODIES["page_first"]),
         "no_content_204": b"HTTP/1.1 204 No Content\r\n\r\n",
         "huge_content_length": b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999\r\n\r\n{",
         "truncated_body": raw(BODIES["page_first"])[:-40],
@@ -215,6 +249,99 @@ def main():
     write("fuzz_client_http", "delete_429", b"\x06" + http["throttle_429"])
     write("fuzz_client_http", "status_complete", b"\x03" + raw(BODIES["status_complete"]))
     write("fuzz_client_http", "status_running", b"\x07" + raw(BODIES["status_running"]))
+
+    users_corpus()
+    file_name_corpus()
+
+
+# fuzz_users_file: [flags][args length + args, when flags & 0x40][pad, when flags & 0x80][file]
+# flags & 0x0F picks max_id_bytes (see kMaxIdBytes in the fuzzer: 0x05 is 16, 0x0E is 4096),
+# (flags >> 4) & 3 the number of shards - 1.
+def users_input(file, max_index=0x0E, shards=1, args=None, pad=None):
+    flags = max_index | ((shards - 1) << 4)
+    out = b""
+    if args is not None:
+        flags |= 0x40
+        blob = "\n".join(args).encode()
+        out += bytes([len(blob)]) + blob
+    if pad is not None:
+        flags |= 0x80
+        out += bytes([pad])
+    f = file.encode() if isinstance(file, str) else file
+    return bytes([flags]) + out + f
+
+
+def users_corpus():
+    basic = "alice\nbob\n  carol \t\r\n# a comment\n\nalice\n\t# indented comment\nbob\n"
+    seeds = {
+        "basic": users_input(basic),
+        "crlf_no_final_newline": users_input("alice\r\nbob\r\ncarol"),
+        "only_blank_and_comments": users_input("\n\n \t\r\n#x\n   #y\n"),
+        "inner_spaces_and_hash": users_input("alice smith\na#b\n#not-an-id\n  x  y  \n"),
+        "vt_ff_whitespace": users_input("\valice\f\n\f\v\nbob\v\n"),
+        "utf8_and_binary": users_input(b"caf\xc3\xa9\n\xff\xfe\n\x00nul\x00\nuser\x01\n"),
+        "email_ids": users_input("a@example.com\nA@example.com\na@example.com\n"),
+        "empty_file": users_input(""),
+        "single_newline": users_input("\n"),
+        "sharded_2": users_input(basic + "dave\neve\nfrank\n", shards=2),
+        "sharded_4": users_input(basic + "dave\neve\nfrank\ngrace\nheidi\n", shards=4),
+        "args_and_file": users_input("bob\ncarol\nalice\n", args=["alice", "", "bob", "alice"]),
+        "args_only": users_input("", args=["x", "y", "x"]),
+        "args_with_spaces": users_input(" alice \nalice\n", args=[" alice "]),
+        "overlong_id_16": users_input("short\n" + "x" * 17 + "\n" + "y" * 100 + "\nshort\n",
+                                      max_index=0x05),
+        "overlong_exact_16": users_input("z" * 16 + "\n" + "z" * 16 + "\n", max_index=0x05),
+        "overlong_line_not_id": users_input(" " * 70 + "abc" + " " * 10 + "\n", max_index=0x05),
+        "overlong_4096": users_input("a" * 4097 + "\n" + "b" * 4096 + "\n"),
+        "overlong_max_1": users_input("a\nab\n\n", max_index=0x00),
+        "straddle_chunk": users_input("straddling-user-id\nnext\n", pad=5),
+        "straddle_crlf": users_input("ab\r\ncd\r\n", pad=3),
+        "straddle_newline_at_boundary": users_input("\nafter\n", pad=0),
+        "straddle_overlong": users_input("q" * 40 + "\nend\n", max_index=0x05, pad=20),
+    }
+    for name, data in seeds.items():
+        write("fuzz_users_file", name, data)
+
+
+# fuzz_file_name: [split][ids]; the first id is rest[:split % (len(rest) + 1)].
+def file_name_corpus():
+    def pair(a, b=b""):
+        a = a.encode() if isinstance(a, str) else a
+        b = b.encode() if isinstance(b, str) else b
+        # Longer first ids: split 0 (an empty first id, the whole rest as the second).
+        return bytes([len(a) if len(a) < 256 else 0]) + a + b
+
+    seeds = {
+        "plain": pair("user-1"),
+        "pair_distinct": pair("user-1", "user-2"),
+        "pair_equal": pair("same", "same"),
+        "pair_case": pair("User", "user"),
+        "dot": pair("."),
+        "dotdot": pair(".."),
+        "dot_hidden": pair(".hidden"),
+        "dots_inside": pair("a..b."),
+        "traversal": pair("../../etc/passwd"),
+        "slash": pair("/"),
+        "backslash": pair("..\\x"),
+        "nul": pair(b"a\x00b"),
+        "control_and_space": pair(b" \t\r\n\x7f"),
+        "percent_escape_lookalike": pair("%2E%2E", ".."),
+        "tilde": pair("~user"),
+        "email": pair("Alice.Smith+gdpr@example.com"),
+        "utf8": pair("caf\u00e9 \U0001F600"),
+        "invalid_utf8": pair(b"\xff\xfe\xc3\x28"),
+        "windows_reserved": pair("CON", "nul"),
+        "long_kept_200": pair("a" * 200),
+        "long_kept_201": pair("a" * 201),
+        "long_encoded_66": pair("/" * 66),
+        "long_encoded_67": pair("/" * 67),
+        "long_cut_at_escape": pair("a" * 198 + "/" + "b"),
+        "long_cut_after_escape": pair("a" * 197 + "/" + "bb"),
+        "long_same_prefix": pair("x" * 250 + "1", "x" * 250 + "2"),
+        "long_binary": pair(bytes(range(256))),
+    }
+    for name, data in seeds.items():
+        write("fuzz_file_name", name, data)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 // TLS and HTTP security: legacy protocol versions are refused, redirects are never followed,
 // header values with CR/LF/NUL are refused before any I/O, and whatever a server echoes
-// back never puts the API key or auth token into an error message or a log line.
+// back never puts the API key or auth token into an error message or a log line, even
+// credentials with spaces and quotes echoed re-encoded (JSON, HTML).
 //
 // (Wrong host name, untrusted CA and expired certificates are covered in test/client.)
+#include "client/client_impl.hpp"
 #include "hardening_support.hpp"
 #include "tls_test_server.hpp"
 
@@ -165,11 +167,19 @@ TEST(HardeningHttp, HeaderValuesWithCrLfOrNulAreRefusedBeforeAnyIo) {
 constexpr char const* kApiKey = "AK7f3Q9zLm2Xw8Rt5Vb1nP6y";
 constexpr char const* kToken = "TKq4Jd8Hs2Np6Wc9Ye3ZrU5s";
 
-std::optional<std::string> leaked_part(std::string_view text) {
-  for (std::string_view secret : {std::string_view(kApiKey), std::string_view(kToken)})
-    for (std::size_t i = 0; i + 8 <= secret.size(); ++i)
-      if (text.find(secret.substr(i, 8)) != std::string_view::npos)
-        return std::string(secret.substr(i, 8));
+// Credentials with the bytes that end a masked run (space, quotes, angle brackets): valid
+// header values. Any 6-byte window of one appearing in a message is a leak.
+constexpr char const* kDelimitedKey = "AK7f3Q9z \"Lm2Xw8'Rt5Vb1nP6y";
+constexpr char const* kDelimitedToken = "TKq4Jd8H <s2Np6Wc9> Ye3ZrU5sQ";
+
+std::optional<std::string> leaked_part(std::string_view text,
+                                       std::string_view key = kApiKey,
+                                       std::string_view token = kToken,
+                                       std::size_t window = 8) {
+  for (std::string_view secret : {key, token})
+    for (std::size_t i = 0; i + window <= secret.size(); ++i)
+      if (text.find(secret.substr(i, window)) != std::string_view::npos)
+        return std::string(secret.substr(i, window));
   return std::nullopt;
 }
 
@@ -232,11 +242,15 @@ void PrintTo(echo_case const& c, std::ostream* os) { *os << c.name; }
 
 class HardeningSecrets : public ::testing::TestWithParam<echo_case> {};
 
-TEST_P(HardeningSecrets, EchoedCredentialsNeverReachMessagesOrLogs) {
-  raw_http_server srv(GetParam().respond);
+// Fetches once from a server answering with `respond` and checks that no part of the
+// credentials (`window`-byte pieces) reaches the error, its exception or any log line.
+void expect_no_echoed_secret(std::function<std::string(raw_request const&)> respond,
+                             std::string const& key, std::string const& token,
+                             std::size_t window) {
+  raw_http_server srv(std::move(respond));
   client_options o = plain_options(srv.url());
-  o.api_key = kApiKey;
-  o.auth_token = kToken;
+  o.api_key = key;
+  o.auth_token = token;
   o.retry.max_attempts = 3;
   auto lines = std::make_shared<std::vector<std::string>>();
   o.log = [lines](log_level, std::string_view l) { lines->emplace_back(l); };
@@ -247,7 +261,7 @@ TEST_P(HardeningSecrets, EchoedCredentialsNeverReachMessagesOrLogs) {
   auto got = run(io, drain_stream(c, "org-1", "user-1"));
   ASSERT_TRUE(got.ec) << "every case answers with an error";
   ASSERT_GE(srv.requests(), 1u);
-  ASSERT_EQ(srv.received()[0].header("x-velt-api-key"), kApiKey) << "the echo works";
+  ASSERT_EQ(srv.received()[0].header("x-velt-api-key"), key) << "the echo works";
 
   std::vector<std::string> texts = *lines;
   texts.push_back(got.error.message);
@@ -265,13 +279,156 @@ TEST_P(HardeningSecrets, EchoedCredentialsNeverReachMessagesOrLogs) {
   };
   texts.push_back(run(io, thrown(c)));
   for (auto const& t : texts) {
-    auto const leak = leaked_part(t);
+    auto const leak = leaked_part(t, key, token, window);
     EXPECT_FALSE(leak) << "\"" << *leak << "\" (part of a secret) leaked into: " << t;
   }
 }
 
+TEST_P(HardeningSecrets, EchoedCredentialsNeverReachMessagesOrLogs) {
+  expect_no_echoed_secret(GetParam().respond, kApiKey, kToken, 8);
+}
+
 INSTANTIATE_TEST_SUITE_P(Echoes, HardeningSecrets, ::testing::ValuesIn(echo_cases()),
                          [](auto const& info) { return std::string(info.param.name); });
+
+// ---- credentials containing spaces, quotes and angle brackets --------------------------------
+
+// How servers re-encode what they echo: JSON (quote and backslash escaped), JSON the way
+// Go and others write it (also < > & ' as \u00XX), and HTML.
+std::string json_escaped(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+std::string json_escaped_html_safe(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\u0022"; break;
+      case '\\': out += "\\\\"; break;
+      case '<': out += "\\u003c"; break;
+      case '>': out += "\\u003e"; break;
+      case '&': out += "\\u0026"; break;
+      case '\'': out += "\\u0027"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string html_escaped(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::vector<echo_case> delimited_echo_cases() {
+  auto echo = [](raw_request const& r, std::string (*escape)(std::string_view)) {
+    return "x-velt-api-key: " + escape(r.header("x-velt-api-key")) +
+           " x-velt-auth-token: " + escape(r.header("x-velt-auth-token"));
+  };
+  return {
+      {"json_escaped_error_message",
+       [echo](raw_request const& r) {
+         return http_response(403, R"({"error":{"status":"PERMISSION_DENIED","message":"bad )" +
+                                       echo(r, json_escaped) + R"("}})");
+       }},
+      {"json_html_safe_escaped_error_string",
+       [echo](raw_request const& r) {
+         return http_response(400, R"({"error":")" + echo(r, json_escaped_html_safe) + R"("})");
+       }},
+      {"html_escaped_gateway_page",
+       [echo](raw_request const& r) {
+         return http_response(502, "<html><body><p>" + echo(r, html_escaped) + "</p></body></html>",
+                              "", "text/html");
+       }},
+      {"html_escaped_cut_by_the_excerpt",
+       [](raw_request const& r) {
+         return http_response(502, "<html><body>" + std::string(185, 'x') + " " +
+                                       html_escaped(r.header("x-velt-api-key")) + "</body></html>",
+                              "", "text/html");
+       }},
+      {"json_escaped_throttled_and_retried",
+       [echo](raw_request const& r) {
+         return http_response(429, R"({"error":{"message":")" + echo(r, json_escaped) + R"("}})",
+                              "Retry-After: 0\r\n");
+       }},
+      {"verbatim_text",
+       [](raw_request const& r) {
+         return http_response(503, "denied: x-velt-api-key: " + r.header("x-velt-api-key") +
+                                       " x-velt-auth-token: " + r.header("x-velt-auth-token"),
+                              "", "text/plain");
+       }},
+  };
+}
+
+class HardeningDelimitedSecrets : public ::testing::TestWithParam<echo_case> {};
+
+TEST_P(HardeningDelimitedSecrets, NoTailOfACredentialWithSpacesOrQuotesLeaks) {
+  expect_no_echoed_secret(GetParam().respond, kDelimitedKey, kDelimitedToken, 6);
+}
+
+INSTANTIATE_TEST_SUITE_P(Echoes, HardeningDelimitedSecrets,
+                         ::testing::ValuesIn(delimited_echo_cases()),
+                         [](auto const& info) { return std::string(info.param.name); });
+
+// The masking rule itself, on the client's redact().
+std::string redacted(std::string const& key, std::string text) {
+  asio::io_context io;
+  client_options o = plain_options("http://127.0.0.1:1");
+  o.api_key = key;
+  o.auth_token = "unrelated-token-0123456789";
+  auto impl = std::make_shared<velt::detail::client_impl>(io.get_executor(), o);
+  impl->redact(text);
+  return text;
+}
+
+TEST(HardeningRedaction, FromAPrefixTheMaskCoversTheWholeCredential) {
+  std::string const key = kDelimitedKey;  // AK7f3Q9z "Lm2Xw8'Rt5Vb1nP6y
+  // Whole occurrences, as before.
+  EXPECT_EQ(redacted(key, "k=" + key + " rest"), "k=[redacted] rest");
+  // Re-encoded inside (JSON, HTML): the mask runs over the credential's length, then on to
+  // the next delimiter, so no tail is left.
+  EXPECT_EQ(redacted(key, "k=" + json_escaped(key) + " rest"), "k=[redacted] rest");
+  EXPECT_EQ(redacted(key, "k=" + html_escaped(key) + "</p>"), "k=[redacted]</p>");
+  EXPECT_EQ(redacted(key, R"({"m":"k=)" + json_escaped(key) + R"("})"), R"({"m":"k=[redacted]"})");
+  EXPECT_EQ(redacted(key, "k=AK7f3Q9z &#34;Lm2Xw8&#x27;Rt5Vb1nP6y&gt;"), "k=[redacted]&gt;");
+  // The escaped form is longer than the credential and its own space comes after the
+  // credential's length: what matches the credential is masked, not "length, then on to
+  // the next delimiter".
+  std::string const token = kDelimitedToken;  // TKq4Jd8H <s2Np6Wc9> Ye3ZrU5sQ
+  EXPECT_EQ(redacted(token, "t=" + json_escaped_html_safe(token) + " rest"), "t=[redacted] rest");
+  EXPECT_EQ(redacted(token, "t=" + html_escaped(token) + " rest"), "t=[redacted] rest");
+  // Cut by an excerpt, inside or after its space.
+  EXPECT_EQ(redacted(key, "k=AK7f3Q9z \"Lm2X..."), "k=[redacted]");
+  EXPECT_EQ(redacted(key, "k=AK7f3Q9z"), "k=[redacted]");
+  // A delimiter within the first 8 bytes, and a line break inserted by a wrapping gateway.
+  std::string const early = "AK7 f3Q9zLm2Xw8Rt5Vb";
+  EXPECT_EQ(redacted(early, "k=AK7 f3Q9zLm2\nXw8Rt5Vb end"), "k=[redacted] end");
+  EXPECT_EQ(redacted(early, "k=AK7 f3Q9"), "k=[redacted]");
+}
+
+TEST(HardeningRedaction, CredentialsWithoutDelimitersAreMaskedAsBefore) {
+  // Up to the next delimiter only: the text after a cut echo stays readable.
+  std::string const key = kApiKey;  // AK7f3Q9zLm2Xw8Rt5Vb1nP6y
+  EXPECT_EQ(redacted(key, "k=" + key + " rest"), "k=[redacted] rest");
+  EXPECT_EQ(redacted(key, "k=AK7f3Q9zLm2X... rest"), "k=[redacted] rest");
+  EXPECT_EQ(redacted(key, R"({"m":"AK7f3Q9z"})"), R"({"m":"[redacted]"})");
+  EXPECT_EQ(redacted(key, "nothing here"), "nothing here");
+}
 
 }  // namespace
 }  // namespace velt::hardening

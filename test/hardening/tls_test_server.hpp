@@ -1,6 +1,7 @@
 // A tiny loopback TLS server built directly on OpenSSL, so that a test can choose the
 // protocol versions it offers (down to TLS 1.0, which velt::mock never speaks). It answers
-// a request with one user-data page, and records what happened.
+// a request with one user-data page (or the raw bytes the test gives), and records what
+// happened.
 #pragma once
 
 #include "hardening_support.hpp"
@@ -18,8 +19,11 @@ namespace velt::hardening {
 class tls_test_server {
  public:
   /// Serves with a certificate for 127.0.0.1 offering only [min_version, max_version]
-  /// (TLS1_VERSION ... TLS1_3_VERSION). The CA is written to `ca_file()`.
-  tls_test_server(int min_version, int max_version, std::filesystem::path const& dir) {
+  /// (TLS1_VERSION ... TLS1_3_VERSION). The CA is written to `ca_file()`. Each request is
+  /// answered with `response` (raw bytes; by default a one-page 200).
+  tls_test_server(int min_version, int max_version, std::filesystem::path const& dir,
+                  std::string response = http_response(200, one_page_body()))
+      : response_(std::move(response)) {
     auto certs = mock::detail::generate_certificates({"127.0.0.1"}, false);
     ca_file_ = dir / "tls_test_server_ca.pem";
     std::ofstream(ca_file_) << certs.ca_pem;
@@ -84,14 +88,14 @@ class tls_test_server {
     });
     if (req) {
       ++requests_;
-      std::string const response = http_response(200, one_page_body());
-      SSL_write(ssl, response.data(), static_cast<int>(response.size()));
+      SSL_write(ssl, response_.data(), static_cast<int>(response_.size()));
       SSL_shutdown(ssl);
     }
     ERR_clear_error();
     SSL_free(ssl);
   }
 
+  std::string response_;
   SSL_CTX* ctx_ = nullptr;
   std::filesystem::path ca_file_;
   std::atomic<std::size_t> handshakes_{0}, failures_{0}, requests_{0};

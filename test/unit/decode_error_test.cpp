@@ -99,6 +99,57 @@ TEST(WireDecodeError, ErrorEnvelopeWithHttp200) {
   EXPECT_EQ(unnamed.message, "strange");
 }
 
+// A server's own message is quoted, but bounded: at most 4096 bytes of it (never half a
+// UTF-8 character), then "... (N bytes)" with its full size.
+TEST(WireDecodeError, LongServerMessageIsBounded) {
+  std::string const long_message = "start " + std::string(10000, 'm') + " end";
+  auto const e = classify(500, R"({"error":{"message":")" + long_message +
+                                   R"(","status":"INVALID_ARGUMENT"}})");
+  EXPECT_EQ(e.status, status::invalid_argument);  // the classification is unchanged
+  EXPECT_EQ(e.http_status, 500u);
+  std::string const marker = "... (" + std::to_string(long_message.size()) + " bytes)";
+  EXPECT_EQ(e.message, long_message.substr(0, 4096) + marker);
+  EXPECT_EQ(e.message.find(" end"), std::string::npos);
+  EXPECT_EQ(e.to_string(), "INVALID_ARGUMENT (HTTP 500): " + long_message.substr(0, 4096) + marker);
+}
+
+TEST(WireDecodeError, ServerMessageUpToTheBoundIsQuotedWhole) {
+  std::string const exact(4096, 'x');
+  EXPECT_EQ(classify(400, R"({"error":{"message":")" + exact + R"("}})").message, exact);
+  std::string const one_more(4097, 'y');
+  EXPECT_EQ(classify(400, R"({"error":{"message":")" + one_more + R"("}})").message,
+            std::string(4096, 'y') + "... (4097 bytes)");
+}
+
+TEST(WireDecodeError, BoundedServerMessageNeverCutsACharacter) {
+  // "é" (2 bytes) and "😀" (4 bytes) straddling the 4096th byte are left out whole.
+  for (std::string const& ch : {std::string(R"(\u00e9)"), std::string(R"(\ud83d\ude00)")}) {
+    std::string const body = R"({"error":{"message":")" + std::string(4095, 'a') + ch +
+                             std::string(100, 'b') + R"("}})";
+    auto const e = classify(503, body);
+    std::size_t const full = 4095 + (ch.size() == 6 ? 2 : 4) + 100;
+    EXPECT_EQ(e.message, std::string(4095, 'a') + "... (" + std::to_string(full) + " bytes)");
+  }
+  // A character that fits is kept.
+  auto const fits = classify(503, R"({"error":{"message":")" + std::string(4094, 'a') +
+                                      R"(étail"}})");
+  EXPECT_EQ(fits.message, std::string(4094, 'a') + "\xc3\xa9... (4100 bytes)");
+}
+
+TEST(WireDecodeError, EveryJsonMessageShapeIsBounded) {
+  std::string const huge(1 << 20, 'z');  // 1 MiB
+  std::string const marker = "... (1048576 bytes)";
+  std::string const expected = std::string(4096, 'z') + marker;
+  EXPECT_EQ(classify(401, R"({"error":")" + huge + R"("})").message, expected);
+  EXPECT_EQ(classify(404, R"({"status":"NOT_FOUND","message":")" + huge + R"("})").message,
+            expected);
+  EXPECT_EQ(classify(400, R"({"result":{"status":"error","message":")" + huge + R"("}})").message,
+            expected);
+  auto const at_200 = classify(200, R"({"error":{"status":"INTERNAL","message":")" + huge + R"("}})");
+  EXPECT_EQ(at_200.status, status::internal);
+  EXPECT_EQ(at_200.message, expected);
+}
+
 constexpr char const* nginx_502 =
     "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
     "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"

@@ -49,7 +49,9 @@ bool seen_ids::insert(id_digest d) {
   if (slots_[i] == d) return false;
   slots_[i] = d;
   ++size_;
-  if (size_ * 10 > slots_.size() * 7) grow();
+  // At most 85 % full: linear probing stays short (about 3 probes for a hit, 23 for a miss
+  // at the worst moment), and 100,000 ids fit 131,072 slots (2 MiB) instead of 4 MiB.
+  if (size_ * 20 > slots_.size() * 17) grow();
   return true;
 }
 

@@ -18,7 +18,7 @@ struct id_digest {
 id_digest digest_of(std::string_view id) noexcept;
 
 /// A set of user ids that stores only their 128-bit digests in one open-addressing table:
-/// 16 bytes per slot, at most 70% full, so about 23-46 MB for 1,000,000 distinct ids,
+/// 16 bytes per slot, at most 85% full, so about 19-38 MB for 1,000,000 distinct ids,
 /// whatever their length. Two different ids are taken for the same one only if their
 /// 128-bit digests collide (odds about n^2 / 2^129: 1e-27 for a million ids).
 class seen_ids {

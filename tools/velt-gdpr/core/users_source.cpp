@@ -65,11 +65,23 @@ bool users_source::read_line(std::string& line, bool& too_long) {
       std::size_t const avail = buffer_.size() - buffer_pos_;
       void const* nl = std::memchr(begin, '\n', avail);
       std::size_t const take = nl ? static_cast<std::size_t>(static_cast<char const*>(nl) - begin) : avail;
-      // Keep at most max_id_bytes plus some room for surrounding whitespace.
+      // Keep at most max_id_bytes plus some room for trailing whitespace. Leading
+      // whitespace is not kept (however long), and dropping only whitespace past the room
+      // does not make an id too long.
+      std::string_view chunk(begin, take);
+      if (line.empty()) {
+        while (!chunk.empty() && is_space(chunk.front())) chunk.remove_prefix(1);
+      }
       std::size_t const room = options_.max_id_bytes + 64;
       std::size_t const space = room - std::min(room, line.size());
-      if (take > space) too_long = true;
-      line.append(begin, std::min(take, space));
+      std::size_t const keep = std::min(chunk.size(), space);
+      line.append(chunk.data(), keep);
+      for (char const c : chunk.substr(keep)) {
+        if (!is_space(c)) {
+          too_long = true;
+          break;
+        }
+      }
       buffer_pos_ += take;
       if (nl) {
         ++buffer_pos_;
