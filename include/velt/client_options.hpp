@@ -87,6 +87,13 @@ struct client_options {
   retry_options retry;
   wire::decode_limits limits;               ///< body size and JSON depth
   std::size_t max_header_bytes = 64u << 10; ///< response header block
+  /// Bytes of response bodies the pool reads at once, across all its connections (0: no
+  /// bound). A response waits (within its deadline) for its Content-Length, or 1 MiB when
+  /// the length is not announced, before its body is read: the connection stops reading and
+  /// TCP holds the server back. With many connections and large pages this bounds memory
+  /// whatever `max_connections` is. A body larger than the whole budget waits until it can
+  /// have all of it.
+  std::size_t max_buffered_response_bytes = 64u << 20;
 
   std::string user_agent = "velt-gdpr-cpp/0.1";
   log_function log;  ///< empty: no logging

@@ -160,6 +160,10 @@ asio::awaitable<exchange_result> connection::async_exchange(request_type const& 
   co_return r;
 }
 
+// What a response whose length is not announced (chunked, or read to EOF) takes from the
+// body budget.
+constexpr std::size_t unannounced_body_estimate = 1u << 20;
+
 template <class Stream>
 asio::awaitable<exchange_result> connection::exchange_on(Stream& s, request_type const& req,
                                                          exchange_limits const& limits,
@@ -195,8 +199,25 @@ asio::awaitable<exchange_result> connection::exchange_on(Stream& s, request_type
     parser->body_limit(limits.max_body_bytes);
   };
   fresh_parser();
+  // The body budget is taken once the final response's header is in (its Content-Length
+  // known) and held until the body is read.
+  std::optional<permit> body_permit;
   for (unsigned interim = 0;; ++interim) {
     while (!parser->is_done()) {
+      if (limits.body_budget != nullptr && !body_permit && parser->is_header_done() &&
+          (parser->get().result_int() < 100 || parser->get().result_int() > 199)) {
+        std::size_t const announced = parser->content_length().value_or(unannounced_body_estimate);
+        std::size_t const need = std::clamp<std::size_t>(announced, 1, limits.body_budget_bytes);
+        t.expires_never();
+        auto const waited = co_await limits.body_budget->async_acquire(need, deadline);
+        if (waited) {
+          r.ec = waited == asio::error::timed_out ? beast::error::timeout : waited;
+          r.what = "wait for the response body budget";
+          co_return r;
+        }
+        body_permit.emplace(*limits.body_budget, need);
+        if (parser->is_done()) break;
+      }
       auto expiry = deadline;
       if (limits.idle_read.count() > 0) expiry = std::min(expiry, clock_type::now() + limits.idle_read);
       t.expires_at(expiry);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "client/client_counters.hpp"
+#include "client/fifo_semaphore.hpp"
 #include "client/origin.hpp"
 #include "client/tls_session_cache.hpp"
 
@@ -54,6 +55,9 @@ struct exchange_limits {
   std::size_t max_header_bytes;
   std::size_t max_body_bytes;
   std::chrono::milliseconds idle_read;
+  /// Shared bound on body bytes being read (null: none); `body_budget_bytes` is its size.
+  fifo_semaphore* body_budget = nullptr;
+  std::size_t body_budget_bytes = 0;
 };
 
 class connection {

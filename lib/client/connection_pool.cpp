@@ -30,7 +30,13 @@ connection_pool::connection_pool(asio::any_io_executor ex, origin o,
       idle_timeout_(opts.idle_connection_timeout),
       max_connections_(opts.max_connections),
       counters_(counters),
-      permits_(opts.max_connections) {}
+      permits_(opts.max_connections) {
+  if (opts.max_buffered_response_bytes > 0) {
+    body_budget_ = std::make_unique<fifo_semaphore>(opts.max_buffered_response_bytes);
+    limits_.body_budget = body_budget_.get();
+    limits_.body_budget_bytes = opts.max_buffered_response_bytes;
+  }
+}
 
 connection_pool::~connection_pool() { close_idle(); }
 

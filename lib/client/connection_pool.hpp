@@ -67,6 +67,7 @@ class connection_pool {
   client_counters& counters_;
   tls_session_cache sessions_;
   fifo_semaphore permits_;
+  std::unique_ptr<fifo_semaphore> body_budget_;  ///< null: no bound on body bytes in flight
   std::mutex idle_mutex_;
   std::vector<std::unique_ptr<connection>> idle_;  // most recently used last
 };

@@ -1,6 +1,7 @@
 // A counting semaphore for coroutines that serves waiters strictly in arrival order.
 // The connection pool uses it to cap open connections and hand them out first come,
-// first served. Thread-safe; waiters may run on different strands.
+// first served, and (weighted) to bound the bytes of response bodies being read at once.
+// Thread-safe; waiters may run on different strands.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -11,6 +12,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 namespace velt::detail {
 
@@ -18,40 +20,49 @@ class fifo_semaphore {
  public:
   explicit fifo_semaphore(std::size_t permits) : available_(permits) {}
 
-  /// Takes a permit, waiting in FIFO order. Completes with `operation_aborted` when the
-  /// awaiting coroutine is cancelled while waiting (no permit is then held).
-  boost::asio::awaitable<boost::system::error_code> async_acquire();
+  /// Takes `n` permits at once (n <= the initial count), waiting in FIFO order: a later,
+  /// smaller request never overtakes an earlier one. Completes with `operation_aborted`
+  /// when the awaiting coroutine is cancelled while waiting (nothing is then held).
+  /// Past `deadline` it completes with `boost::asio::error::timed_out` instead.
+  boost::asio::awaitable<boost::system::error_code> async_acquire(
+      std::size_t n = 1,
+      boost::asio::steady_timer::time_point deadline = boost::asio::steady_timer::time_point::max());
 
-  /// Returns a permit: hands it to the oldest waiter, if any.
-  void release();
+  /// Returns `n` permits: grants waiters, oldest first, while they fit.
+  void release(std::size_t n = 1);
 
   std::size_t waiting() const;
   std::size_t available() const;
 
  private:
   struct waiter {
-    explicit waiter(boost::asio::any_io_executor ex) : timer(std::move(ex)) {}
+    waiter(boost::asio::any_io_executor ex, std::size_t n) : timer(std::move(ex)), need(n) {}
     boost::asio::steady_timer timer;
+    std::size_t need;
     bool granted = false;
   };
+  // Grants queued waiters, oldest first, while they fit (mutex_ held); returns them to wake.
+  std::vector<std::shared_ptr<waiter>> grant_waiters();
+  static void wake(std::vector<std::shared_ptr<waiter>> granted);
   mutable std::mutex mutex_;
   std::size_t available_;
   std::deque<std::shared_ptr<waiter>> queue_;
 };
 
-/// Releases a held permit when it goes out of scope (coroutine frames included).
+/// Releases held permits when it goes out of scope (coroutine frames included).
 class permit {
  public:
   permit() = default;
-  explicit permit(fifo_semaphore& s) : sem_(&s) {}
-  permit(permit&& o) noexcept : sem_(std::exchange(o.sem_, nullptr)) {}
+  explicit permit(fifo_semaphore& s, std::size_t n = 1) : sem_(&s), n_(n) {}
+  permit(permit&& o) noexcept : sem_(std::exchange(o.sem_, nullptr)), n_(o.n_) {}
   permit& operator=(permit&&) = delete;
   ~permit() {
-    if (sem_) sem_->release();
+    if (sem_) sem_->release(n_);
   }
 
  private:
   fifo_semaphore* sem_ = nullptr;
+  std::size_t n_ = 0;
 };
 
 }  // namespace velt::detail

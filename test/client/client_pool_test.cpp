@@ -79,6 +79,29 @@ TEST(ClientPool, FiveHundredUsersOnTwoThreadsComeBackExact) {
   EXPECT_GT(st.connections_reused, st.connections_opened);
 }
 
+TEST(ClientPool, ABodyBudgetSmallerThanAPageStillExportsEverythingExactly) {
+  // Full pages of ~160 KiB (100 items per feature of this data set is ~650 KiB; 25 here),
+  // 12 connections, and a budget that fits less than one page: bodies are read one at a
+  // time, each waiting for the whole budget, and nothing deadlocks or is lost. Chunked
+  // responses (no Content-Length) take the 1 MiB estimate, clamped to the budget.
+  mock::server_options so;
+  so.threads = 2;
+  so.data.users = 40;
+  so.data.min_items = 50;
+  so.data.max_items = 160;
+  so.data.page_size = 25;
+  so.faults.push_back({.kind = mock::fault_kind::chunked, .probability = 0.3});
+  mock::server srv(so);
+  auto o = options_for(srv);
+  o.max_connections = 12;
+  o.max_buffered_response_bytes = 64u << 10;
+  client_stats st;
+  auto failures = export_all_concurrently(srv, o, 2, &st);
+  for (auto const& f : failures) ADD_FAILURE() << f.user << ": " << f.problem;
+  EXPECT_EQ(st.retries, 0u);
+  EXPECT_GT(srv.stats().faults_injected, 0u);
+}
+
 TEST(ClientPool, NeverExceedsItsCapEvenUnderFaults) {
   mock::server_options so;
   so.data.users = 60;

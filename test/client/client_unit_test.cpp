@@ -211,5 +211,53 @@ TEST(ClientUnitSemaphore, ACancelledWaiterLeavesTheQueueWithoutAPermit) {
   EXPECT_FALSE(third);
 }
 
+asio::awaitable<void> take_n_then_record(fifo_semaphore* sem, int id, std::size_t n,
+                                         std::vector<int>* order,
+                                         boost::system::error_code* result,
+                                         asio::steady_timer::time_point deadline =
+                                             asio::steady_timer::time_point::max()) {
+  *result = co_await sem->async_acquire(n, deadline);
+  if (!*result) order->push_back(id);
+}
+
+TEST(ClientUnitSemaphore, WeightedRequestsKeepArrivalOrder) {
+  asio::io_context io;
+  fifo_semaphore sem(10);
+  std::vector<int> order;
+  std::vector<boost::system::error_code> r(4);
+  asio::co_spawn(io, take_n_then_record(&sem, 0, 6, &order, &r[0]), asio::detached);
+  asio::co_spawn(io, take_n_then_record(&sem, 1, 8, &order, &r[1]), asio::detached);  // waits
+  asio::co_spawn(io, take_n_then_record(&sem, 2, 1, &order, &r[2]), asio::detached);  // fits, but queued
+  io.run_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(order, std::vector<int>{0});
+  EXPECT_EQ(sem.available(), 4u);
+  sem.release(6);  // 10 free: 8 for waiter 1, then 1 for waiter 2
+  io.restart();
+  io.run_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(sem.available(), 1u);
+  sem.release(8);
+  sem.release(1);
+  EXPECT_EQ(sem.available(), 10u);
+}
+
+TEST(ClientUnitSemaphore, ALargeWaiterThatGivesUpUnblocksTheOnesBehind) {
+  asio::io_context io;
+  fifo_semaphore sem(10);
+  std::vector<int> order;
+  std::vector<boost::system::error_code> r(3);
+  asio::co_spawn(io, take_n_then_record(&sem, 0, 6, &order, &r[0]), asio::detached);
+  asio::co_spawn(io,
+                 take_n_then_record(&sem, 1, 8, &order, &r[1],
+                                    asio::steady_timer::clock_type::now() + std::chrono::milliseconds(30)),
+                 asio::detached);
+  asio::co_spawn(io, take_n_then_record(&sem, 2, 3, &order, &r[2]), asio::detached);
+  io.run_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(r[1], asio::error::timed_out);  // its deadline passed while it waited
+  EXPECT_EQ(order, (std::vector<int>{0, 2}));  // then waiter 2 fitted in the 4 left
+  EXPECT_EQ(sem.available(), 1u);
+  EXPECT_EQ(sem.waiting(), 0u);
+}
+
 }  // namespace
 }  // namespace velt::detail
