@@ -123,8 +123,18 @@ void atomic_file::append_file(fs::path const& source, std::uint64_t count) {
     in = ::open(source.c_str(), O_RDONLY | O_CLOEXEC);
   } while (in < 0 && errno == EINTR);
   if (in < 0) fail("cannot open", source);
-  std::array<char, 1 << 16> buf;
   std::uint64_t left = count;
+  // In the kernel first (no copy through user space; a reflink on file systems that share
+  // extents); read/write when the file systems or the kernel do not support it.
+  while (left > 0) {
+    ssize_t const n = ::copy_file_range(in, nullptr, fd_, nullptr,
+                                        static_cast<std::size_t>(std::min<std::uint64_t>(left, 1u << 30)), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // unsupported here (EXDEV, EINVAL, ENOSYS, ...) or short: finish below
+    written_ += static_cast<std::uint64_t>(n);
+    left -= static_cast<std::uint64_t>(n);
+  }
+  std::array<char, 1 << 16> buf;
   while (left > 0) {
     ssize_t const n = ::read(in, buf.data(), static_cast<std::size_t>(std::min<std::uint64_t>(left, buf.size())));
     if (n < 0 && errno == EINTR) continue;

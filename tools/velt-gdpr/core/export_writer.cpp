@@ -56,16 +56,21 @@ void datasync(fs::path const& p) {
 }  // namespace
 
 export_writer::export_writer(export_paths paths, std::string organization_id, std::string user_id,
-                             std::size_t spill_bytes)
+                             std::size_t spill_bytes, held_bytes_budget* shared)
     : paths_(std::move(paths)),
       organization_id_(std::move(organization_id)),
       user_id_(std::move(user_id)),
-      spill_bytes_(spill_bytes) {
+      spill_bytes_(spill_bytes),
+      shared_(shared) {
   std::string const stem = encode_user_id(user_id_);
   final_path_ = paths_.users_dir / (stem + ".json");
   partial_dir_ = paths_.partial_root / stem;
   // The four known features always come first in the absence of others; the server's
   // own order is kept for everything it sends.
+}
+
+export_writer::~export_writer() {
+  if (shared_ != nullptr) shared_->held.fetch_sub(pending_bytes_, std::memory_order_relaxed);
 }
 
 fs::path export_writer::spool_path(std::size_t index) const {
@@ -90,6 +95,7 @@ void export_writer::hold(feature& f, std::string_view text) {
   if (text.empty()) return;
   f.pending.push_back(text);
   pending_bytes_ += text.size();
+  if (shared_ != nullptr) shared_->held.fetch_add(text.size(), std::memory_order_relaxed);
 }
 
 std::size_t export_writer::add_page(json::object const& data, std::optional<std::string> const& next_token) {
@@ -146,8 +152,13 @@ std::size_t export_writer::page_added(std::size_t pending_before,
   next_token_ = next_token;
   std::size_t const added = pending_bytes_ - pending_before;
   // After the last page, finish() writes what is held straight into the final file: no
-  // spool round trip (at most spill_bytes plus one page are ever held).
-  if (pending_bytes_ >= spill_bytes_ && next_token && !next_token->empty()) spill();
+  // spool round trip. Before it, a user holds at most spill_bytes plus one page, or, while
+  // the run's shared budget has room, up to its per-user bound.
+  bool const more_pages = next_token && !next_token->empty();
+  bool const over_own = pending_bytes_ >= spill_bytes_;
+  bool const shared_room = shared_ != nullptr && pending_bytes_ < shared_->max_per_user &&
+                           shared_->held.load(std::memory_order_relaxed) <= shared_->cap;
+  if (more_pages && over_own && !shared_room) spill();
   return added;
 }
 
@@ -186,6 +197,7 @@ void export_writer::spill() {
 }
 
 void export_writer::release_pending() {
+  if (shared_ != nullptr) shared_->held.fetch_sub(pending_bytes_, std::memory_order_relaxed);
   for (auto& f : features_) f.pending.clear();
   held_.clear();
   chunks_.clear();
@@ -267,7 +279,7 @@ std::optional<std::string> export_writer::resume() {
   for (auto const& f : j->features) {
     features_.push_back(feature{f.name, f.items, f.bytes, {}, false});
   }
-  pending_bytes_ = 0;
+  release_pending();
   pages_ = resumed_pages_ = j->pages;
   unsaved_pages_ = 0;
   next_token_ = j->next_page_token;

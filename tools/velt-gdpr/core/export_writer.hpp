@@ -12,8 +12,9 @@
 // integers, doubles in shortest round-trip form).
 //
 // Memory per user is bounded: item text (the raw pages themselves, or items serialized
-// from parsed ones) is held up to `spill_bytes`, then
-// appended to spool files under `DIR/.partial/<encoded id>/` (see export_journal.hpp).
+// from parsed ones) is held up to `spill_bytes` (or more, within a run-wide
+// `held_bytes_budget`), then appended to spool files under `DIR/.partial/<encoded id>/`
+// (see export_journal.hpp).
 #pragma once
 
 #include "core/export_journal.hpp"
@@ -24,6 +25,7 @@
 #include <boost/json/serializer.hpp>
 
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
@@ -45,12 +47,29 @@ struct export_paths {
 /// Default bound on buffered item bytes per user before they are spooled to disk.
 inline constexpr std::size_t default_spill_bytes = 512 * 1024;
 
+/// Item bytes held in memory by all the writers of a run. While the total stays under
+/// `cap`, a writer keeps its pages past its own `spill_bytes` (up to `max_per_user`) and
+/// writes them once, into the final file, instead of spooling them and copying them back.
+/// Thread-safe.
+struct held_bytes_budget {
+  explicit held_bytes_budget(std::size_t cap_bytes, std::size_t max_per_user_bytes = 16u << 20)
+      : cap(cap_bytes), max_per_user(max_per_user_bytes) {}
+  std::size_t const cap;
+  std::size_t const max_per_user;
+  std::atomic<std::size_t> held{0};
+};
+
 /// One user's export in progress. Blocking file I/O happens in `resume`, `add_page` (when
 /// the buffer spills), `checkpoint`, `finish` and `discard`. Not thread-safe.
 class export_writer {
  public:
+  /// `shared`: the run's budget (may be null: then `spill_bytes` alone decides).
   export_writer(export_paths paths, std::string organization_id, std::string user_id,
-                std::size_t spill_bytes = default_spill_bytes);
+                std::size_t spill_bytes = default_spill_bytes,
+                held_bytes_budget* shared = nullptr);
+  ~export_writer();
+  export_writer(export_writer const&) = delete;
+  export_writer& operator=(export_writer const&) = delete;
 
   /// The final file: `users_dir / export_file_name(user_id)`.
   std::filesystem::path const& final_path() const noexcept { return final_path_; }
@@ -108,6 +127,7 @@ class export_writer {
   std::string organization_id_;
   std::string user_id_;
   std::size_t spill_bytes_;
+  held_bytes_budget* shared_;
   std::filesystem::path final_path_;
   std::filesystem::path partial_dir_;
   std::vector<feature> features_;

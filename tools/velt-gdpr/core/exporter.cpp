@@ -85,6 +85,7 @@ class export_engine {
   run_report& report() { return report_; }
   console& out() { return con_; }
   asio::any_io_executor file_executor() { return files_.get_executor(); }
+  held_bytes_budget& held_budget() { return held_budget_; }
 
   std::string exported_at() const {
     return settings_.exported_at ? *settings_.exported_at : format_utc(std::chrono::system_clock::now());
@@ -123,6 +124,7 @@ class export_engine {
   export_paths paths_;
   asio::io_context io_;
   asio::thread_pool files_;
+  held_bytes_budget held_budget_;
   request_throttle throttle_;
   run_report report_;
   std::optional<velt::client> client_;
@@ -228,7 +230,7 @@ asio::awaitable<void> export_user(export_engine* e, std::string user) {
   enum class next_step { none, publish, save, failed } step = next_step::none;
   fetch_result r;
   auto w = std::make_unique<export_writer>(e->paths(), e->settings().organization_id, user,
-                                           e->settings().spill_bytes);
+                                           e->settings().spill_bytes, &e->held_budget());
   try {
     std::optional<std::string> token = w->resume();
     bool const resumed = token.has_value();
@@ -244,7 +246,7 @@ asio::awaitable<void> export_user(export_engine* e, std::string user) {
                                printable_id(user), r.error.to_string()));
       w->discard();
       w = std::make_unique<export_writer>(e->paths(), e->settings().organization_id, user,
-                                          e->settings().spill_bytes);
+                                          e->settings().spill_bytes, &e->held_budget());
       r = co_await fetch_pages(e, w.get(), user, std::nullopt);
     }
     step = r.outcome == fetch_outcome::complete    ? next_step::publish
@@ -285,6 +287,7 @@ export_engine::export_engine(export_settings s, console& con)
       con_(con),
       paths_(settings_.out_dir),
       files_(std::max(1u, settings_.file_threads)),
+      held_budget_(settings_.held_bytes),
       throttle_(std::max<std::size_t>(1, settings_.concurrency), settings_.rate),
       report_(settings_.organization_id, std::chrono::system_clock::now()) {
   if (settings_.organization_id.empty()) throw export_setup_error("--org is empty");

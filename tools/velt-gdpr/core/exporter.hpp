@@ -36,6 +36,8 @@ struct export_settings {
   unsigned threads = 1;                    ///< threads running the network event loop
   unsigned file_threads = 4;               ///< threads for fsync-heavy file work
   std::size_t spill_bytes = default_spill_bytes;
+  /// Item bytes all users together may hold in memory before spooling (held_bytes_budget).
+  std::size_t held_bytes = 64u << 20;
   bool handle_signals = true;              ///< SIGINT/SIGTERM stop the run (exit 130/143)
 };
 
