@@ -112,9 +112,28 @@ atomic_file::~atomic_file() {
   if (!committed_ && !temp_name_.empty()) ::unlink((dir_ / temp_name_).c_str());
 }
 
+namespace {
+constexpr std::size_t write_gather_bytes = 64 * 1024;
+}
+
 void atomic_file::write(std::string_view bytes) {
-  write_all(fd_, bytes.data(), bytes.size(), path());
   written_ += bytes.size();
+  if (buffer_.size() + bytes.size() <= write_gather_bytes) {
+    buffer_.append(bytes);
+    return;
+  }
+  flush();
+  if (bytes.size() < write_gather_bytes) {
+    buffer_.append(bytes);
+  } else {
+    write_all(fd_, bytes.data(), bytes.size(), path());
+  }
+}
+
+void atomic_file::flush() {
+  if (buffer_.empty()) return;
+  write_all(fd_, buffer_.data(), buffer_.size(), path());
+  buffer_.clear();
 }
 
 void atomic_file::append_file(fs::path const& source, std::uint64_t count) {
@@ -123,6 +142,12 @@ void atomic_file::append_file(fs::path const& source, std::uint64_t count) {
     in = ::open(source.c_str(), O_RDONLY | O_CLOEXEC);
   } while (in < 0 && errno == EINTR);
   if (in < 0) fail("cannot open", source);
+  try {
+    flush();
+  } catch (...) {
+    ::close(in);
+    throw;
+  }
   std::uint64_t left = count;
   // In the kernel first (no copy through user space; a reflink on file systems that share
   // extents); read/write when the file systems or the kernel do not support it.
@@ -155,6 +180,7 @@ void atomic_file::append_file(fs::path const& source, std::uint64_t count) {
 }
 
 void atomic_file::commit() {
+  flush();
   sync_fd(fd_, path());
   fs::path const target = dir_ / name_;
   if (temp_name_.empty()) {

@@ -35,6 +35,7 @@ class atomic_file {
   atomic_file(atomic_file const&) = delete;
   atomic_file& operator=(atomic_file const&) = delete;
 
+  /// Small writes are gathered (up to 64 KiB) and reach the file in one system call.
   void write(std::string_view bytes);
   /// Appends the first `count` bytes of the file at `source`.
   void append_file(std::filesystem::path const& source, std::uint64_t count);
@@ -52,6 +53,8 @@ class atomic_file {
   int fd_ = -1;
   std::uint64_t written_ = 0;
   bool committed_ = false;
+  std::string buffer_;  // written bytes not yet in the file
+  void flush();
 };
 
 /// Writes `content` to `file` atomically (as `atomic_file`), replacing it.
