@@ -532,7 +532,8 @@ export_result export_engine::run() {
 
   runner_->start([this] { return next_user(); },
                  [this](std::string user) { return export_user(this, std::move(user)); },
-                 [this] { all_done(); });
+                 [this] { all_done(); },
+                 users_->never_waits() ? settings_.concurrency : 1);
 
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < std::max(1u, settings_.threads); ++i) threads.emplace_back([this] { io_.run(); });

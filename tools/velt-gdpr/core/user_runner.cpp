@@ -9,14 +9,35 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
+#include <vector>
+
 namespace velt::gdpr {
 
 namespace asio = boost::asio;
 
 namespace {
-asio::awaitable<std::optional<std::string>> pull(user_runner::next_function const* next) {
+struct pulled {
+  std::vector<std::string> users;
+  bool end = false;  ///< the source has no more
+};
+
+// Up to `n` users in one trip to the blocking executor: one hand-off per batch, not per
+// user, so that all free slots fill at once (thousands of tiny users stay at the
+// configured concurrency instead of trickling in one at a time).
+asio::awaitable<pulled> pull(user_runner::next_function const* next, std::size_t n) {
   co_await asio::this_coro::throw_if_cancelled(false);
-  co_return (*next)();
+  pulled out;
+  out.users.reserve(n);
+  while (out.users.size() < n) {
+    std::optional<std::string> user = (*next)();
+    if (!user) {
+      out.end = true;
+      break;
+    }
+    out.users.push_back(std::move(*user));
+  }
+  co_return out;
 }
 }  // namespace
 
@@ -29,8 +50,10 @@ user_runner::user_runner(asio::io_context& io, asio::any_io_executor blocking, s
 
 user_runner::~user_runner() = default;
 
-void user_runner::start(next_function next, work_function work, std::function<void()> done) {
+void user_runner::start(next_function next, work_function work, std::function<void()> done,
+                        std::size_t max_batch) {
   next_ = std::move(next);
+  max_batch_ = max_batch == 0 ? 1 : max_batch;
   work_ = std::move(work);
   done_ = std::move(done);
   feeding_ = true;
@@ -45,11 +68,16 @@ asio::awaitable<void> user_runner::feed(user_runner* self) {
         (void)co_await self->slot_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
       }
       if (self->stopping_) break;
-      // The source may block (a file, a pipe): ask it on the blocking executor.
-      std::optional<std::string> user =
-          co_await asio::co_spawn(self->blocking_, pull(&self->next_), asio::use_awaitable);
-      if (!user || self->stopping_) break;
-      self->launch(std::move(*user));
+      // The source may block (a file, a pipe): ask it on the blocking executor, for as
+      // many users as there are free slots.
+      std::size_t const free_slots = std::min(self->concurrency_ - self->in_flight_, self->max_batch_);
+      pulled batch = co_await asio::co_spawn(self->blocking_, pull(&self->next_, free_slots),
+                                             asio::use_awaitable);
+      for (auto& user : batch.users) {
+        if (self->stopping_) break;
+        self->launch(std::move(user));
+      }
+      if (batch.end || self->stopping_) break;
     }
   } catch (...) {
     self->source_error_ = std::current_exception();  // no new users; running ones finish

@@ -38,8 +38,11 @@ class user_runner {
   user_runner& operator=(user_runner const&) = delete;
 
   /// Starts pulling. `done` runs (on the runner's strand) once when the source is exhausted
-  /// or stopped and no user coroutine is left. Call once.
-  void start(next_function next, work_function work, std::function<void()> done);
+  /// or stopped and no user coroutine is left. Call once. `max_batch`: how many users one
+  /// trip to the blocking executor may pull (up to the free slots); keep 1 for a source that
+  /// waits for input (a pipe, a terminal), so that each user starts as soon as it arrives.
+  void start(next_function next, work_function work, std::function<void()> done,
+             std::size_t max_batch = 1);
 
   /// Stops (thread-safe, idempotent): see the class comment.
   void stop();
@@ -72,6 +75,7 @@ class user_runner {
   boost::asio::steady_timer slot_timer_;
   std::size_t concurrency_;
   next_function next_;
+  std::size_t max_batch_ = 1;
   work_function work_;
   std::function<void()> done_;
   std::set<std::shared_ptr<active>> active_;  // on control_

@@ -59,6 +59,9 @@ class users_source {
 
   /// The next user, or `std::nullopt` at the end. Throws users_file_error on a read error.
   std::optional<user_entry> next();
+  /// True when `next()` never waits for input: `--user` values and regular files (not a
+  /// pipe or a terminal, which may deliver one line at a time).
+  bool never_waits() const noexcept { return fd_ < 0 || regular_file_; }
 
   struct tally {
     std::uint64_t lines = 0;       ///< lines read from the file
