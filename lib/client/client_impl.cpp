@@ -5,6 +5,7 @@
 #include <boost/beast/http/verb.hpp>
 
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <random>
@@ -32,6 +33,14 @@ std::shared_ptr<asio::ssl::context> make_tls_context(client_options const& o) {
   } else {
     ctx->load_verify_file(o.ca_file, ec);
     if (ec) refuse("ca_file '" + o.ca_file + "' could not be loaded: " + ec.message());
+    // OpenSSL caches each certificate's decoded extensions on first use, and every
+    // connection's chain check uses the trusted certificates. Decode them now, on one
+    // thread, rather than in the first handshakes, which run on several at once.
+    STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx->native_handle()));
+    for (int i = 0; i < sk_X509_OBJECT_num(objects); ++i) {
+      if (X509* cert = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objects, i)); cert != nullptr)
+        (void)X509_check_purpose(cert, -1, 0);
+    }
   }
   return ctx;
 }
