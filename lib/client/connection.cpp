@@ -131,9 +131,9 @@ asio::awaitable<exchange_result> connection::async_open(timeout_options const& t
   co_return r;
 }
 
-bool connection::looks_alive() const {
+bool connection::looks_alive() {
   if (buffer_.size() != 0) return false;
-  auto& sock = const_cast<connection*>(this)->tcp().socket();
+  auto& sock = tcp().socket();
   if (!sock.is_open()) return false;
   char byte;
   ssize_t const n = ::recv(sock.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);

@@ -81,7 +81,7 @@ class connection {
 
   /// For an idle pooled connection: false when the server closed it (EOF pending) or sent
   /// anything unsolicited (e.g. a TLS close_notify), so it must not be reused.
-  bool looks_alive() const;
+  bool looks_alive();
 
   clock_type::time_point idle_since{};
   std::uint64_t exchanges = 0;

@@ -15,6 +15,10 @@ error_details transport_error(boost::system::error_code ec, std::string const& w
       ec == http::error::buffer_overflow)
     return make_error_details(make_error_code(errc::response_too_large),
                               what + ": response exceeds the configured size limit");
+  // Our own codes come with a `what` that already says what happened (e.g. "more than 8
+  // interim (1xx) responses"); the code's generic text would only mislead.
+  if (ec.category() == make_error_code(errc::malformed_response).category())
+    return make_error_details(ec, what);
   return make_error_details(ec, what + ": " + ec.message());
 }
 }  // namespace

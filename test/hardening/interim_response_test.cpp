@@ -111,6 +111,8 @@ TEST(HardeningInterim, ANinthInterimResponseIsATypedError) {
   EXPECT_EQ(got.error.attempts, 1u);
   EXPECT_NE(got.error.message.find("more than 8 interim (1xx) responses"), std::string::npos)
       << got.error.message;
+  EXPECT_EQ(got.error.message.find("not JSON"), std::string::npos)
+      << "no misleading generic text: " << got.error.message;
   EXPECT_EQ(srv.requests(), 1u);
 }
 
