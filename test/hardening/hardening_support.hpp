@@ -26,6 +26,7 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <mutex>
@@ -339,6 +340,21 @@ inline asio::awaitable<stream_outcome> drain_stream(velt::client c, std::string 
     }
   }
   co_return out;
+}
+
+/// Streams org-1/user-1 once with a fresh client and io_context.
+inline stream_outcome fetch_once(client_options o) {
+  asio::io_context io;
+  velt::client c(io.get_executor(), std::move(o));
+  return run(io, drain_stream(c, "org-1", "user-1"));
+}
+
+/// A per-process scratch directory for a test server's certificate files.
+inline std::filesystem::path scratch_dir(std::string const& suite) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("velt-hardening-" + suite + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  return dir;
 }
 
 /// Features of `actual` equal `expected` exactly (a missing feature counts as empty).

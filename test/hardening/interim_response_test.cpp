@@ -12,18 +12,7 @@
 namespace velt::hardening {
 namespace {
 
-std::filesystem::path scratch_dir() {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("velt-hardening-interim-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  return dir;
-}
-
-stream_outcome fetch_once(client_options o) {
-  asio::io_context io;
-  velt::client c(io.get_executor(), std::move(o));
-  return run(io, drain_stream(c, "org-1", "user-1"));
-}
+std::filesystem::path scratch_dir() { return hardening::scratch_dir("interim-"); }
 
 /// "HTTP/1.1 <code> <reason>" with the given header lines (each ending CRLF), no body.
 std::string interim(unsigned code, std::string const& reason, std::string const& headers = "") {

@@ -3,7 +3,8 @@
 // back never puts the API key or auth token into an error message or a log line, even
 // credentials with spaces and quotes echoed re-encoded (JSON, HTML).
 //
-// (Wrong host name, untrusted CA and expired certificates are covered in test/client.)
+// (Wrong host name, untrusted CA, expired and self-signed certificates are covered in
+// test/client.)
 #include "client/client_impl.hpp"
 #include "hardening_support.hpp"
 #include "tls_test_server.hpp"
@@ -15,18 +16,7 @@
 namespace velt::hardening {
 namespace {
 
-std::filesystem::path scratch_dir() {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("velt-hardening-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  return dir;
-}
-
-stream_outcome fetch_once(client_options o) {
-  asio::io_context io;
-  velt::client c(io.get_executor(), std::move(o));
-  return run(io, drain_stream(c, "org-1", "user-1"));
-}
+std::filesystem::path scratch_dir() { return hardening::scratch_dir(""); }
 
 // ---- TLS protocol versions -----------------------------------------------------------------
 
