@@ -52,7 +52,9 @@ TEST(UsersSource, ReadsEdgeCasesOnceEach) {
   EXPECT_EQ(read_all(src), (std::vector<std::string>{"user-2", "cli-user", "user-1", "user-3",
                                                       "user with space", "\xC3\xBC-unicode", "user-4"}));
   EXPECT_EQ(src.counts().duplicates, 2u);
-  EXPECT_EQ(velt::gdpr::users_source::count(o), 7u);
+  // The count meets every id, duplicates included; the reader skips the duplicates.
+  EXPECT_EQ(velt::gdpr::users_source::count(o), 9u);
+  EXPECT_EQ(src.duplicates_met(), 2u);
 }
 
 TEST(UsersSource, ReportsOverlongIdsInsteadOfDroppingThem) {
@@ -130,6 +132,37 @@ TEST(SeenIds, ExactForDistinctIdsAndGrows) {
   EXPECT_FALSE(s.contains("id-100000"));
   EXPECT_LE(s.memory_bytes(), 131072u * 16u);  // 16 bytes a slot, at most 85% full
   EXPECT_NE(velt::gdpr::digest_of("a"), velt::gdpr::digest_of("b"));
+}
+
+TEST(SeenIds, ReserveSizesTheTableOnce) {
+  velt::gdpr::seen_ids s;
+  s.reserve(100000);
+  EXPECT_EQ(s.memory_bytes(), 131072u * 16u);
+  for (int i = 0; i < 100000; ++i) ASSERT_TRUE(s.insert("id-" + std::to_string(i)));
+  EXPECT_EQ(s.memory_bytes(), 131072u * 16u);  // no growth on the way
+  s.reserve(10);                                // never shrinks
+  EXPECT_EQ(s.memory_bytes(), 131072u * 16u);
+  EXPECT_FALSE(s.insert("id-99999"));
+  velt::gdpr::seen_ids capped;
+  capped.reserve(std::size_t{1} << 40);  // an absurd estimate costs at most the cap
+  EXPECT_LE(capped.memory_bytes(), 2 * velt::gdpr::seen_ids::max_reserve_ids * 16);
+}
+
+TEST(UsersSource, SizesTheDuplicateFilterFromTheFileOnce) {
+  temp_dir dir;
+  {
+    std::ofstream out(dir / "u.txt");
+    for (int i = 0; i < 100000; ++i) out << "user-" << i << "\n";
+  }
+  velt::gdpr::users_options o;
+  o.file = (dir / "u.txt").string();
+  velt::gdpr::users_source src(o);
+  ASSERT_TRUE(src.next());
+  EXPECT_EQ(src.filter_bytes(), 131072u * 16u);  // estimated from the first 64 KiB
+  std::size_t n = 1;
+  while (src.next()) ++n;
+  EXPECT_EQ(n, 100000u);
+  EXPECT_EQ(src.filter_bytes(), 131072u * 16u);
 }
 
 TEST(Shard, Fnv1a64KnownVectors) {

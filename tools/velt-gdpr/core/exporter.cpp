@@ -118,6 +118,7 @@ class export_engine {
   static asio::awaitable<void> tick_report(export_engine* e);
   static asio::awaitable<void> watch_signals(export_engine* e);
   static asio::awaitable<void> count_users(export_engine* e);
+  std::optional<std::uint64_t> known_total() const;
 
   export_settings settings_;
   console& con_;
@@ -374,13 +375,22 @@ void export_engine::local_failure(std::string const& user, std::string const& wh
   }
 }
 
+std::optional<std::uint64_t> export_engine::known_total() const {
+  if (!total_known_) return std::nullopt;
+  // The count includes duplicate ids; the reader skips each one as it meets it, so the
+  // total is exact once the reader has reached the end of the file.
+  std::uint64_t const ids = total_users_.load();
+  std::uint64_t const dups = users_->duplicates_met();
+  return ids > dups ? ids - dups : 0;
+}
+
 progress_snapshot export_engine::snapshot() const {
   progress_snapshot s;
   auto const t = report_.totals();
   s.ok = t.ok;
   s.failed = t.failed;
   s.skipped = t.skipped;
-  if (total_known_) s.total = total_users_.load();
+  s.total = known_total();
   s.pages = pages_;
   s.items = items_;
   s.bytes = bytes_;
@@ -568,7 +578,7 @@ export_result export_engine::run() {
   ::rmdir(paths_.partial_root.c_str());  // only when no unfinished user is left in it
 
   result.totals = report_.totals();
-  if (total_known_) result.total_users = total_users_.load();
+  result.total_users = known_total();
   result.pages_received = pages_;
   result.items_received = items_;
   result.client = client_->stats();

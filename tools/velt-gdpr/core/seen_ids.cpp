@@ -1,5 +1,7 @@
 #include "core/seen_ids.hpp"
 
+#include <algorithm>
+
 namespace velt::gdpr {
 
 namespace {
@@ -62,8 +64,17 @@ bool seen_ids::contains(std::string_view id) const {
   return slots_[find_slot(d)] == d;
 }
 
-void seen_ids::grow() {
-  std::vector<id_digest> old(slots_.size() * 2);
+void seen_ids::grow() { rehash(slots_.size() * 2); }
+
+void seen_ids::reserve(std::size_t ids) {
+  ids = std::min(ids, max_reserve_ids);
+  std::size_t slots = slots_.size();
+  while (ids * 20 > slots * 17) slots *= 2;
+  if (slots > slots_.size()) rehash(slots);
+}
+
+void seen_ids::rehash(std::size_t slots) {
+  std::vector<id_digest> old(slots);
   old.swap(slots_);
   for (id_digest const& d : old) {
     if (!(d == id_digest{})) slots_[find_slot(d)] = d;

@@ -27,6 +27,10 @@ class seen_ids {
   /// Records `id`; true when it had not been recorded before.
   bool insert(std::string_view id);
   bool contains(std::string_view id) const;
+  /// Sizes the table for `ids` distinct ids at once, so that it never holds an old and a
+  /// new table together while growing up to that size (at most `max_reserve_ids`).
+  void reserve(std::size_t ids);
+  static constexpr std::size_t max_reserve_ids = std::size_t{1} << 18;
   std::size_t size() const noexcept { return size_; }
   /// Bytes held by the table.
   std::size_t memory_bytes() const noexcept { return slots_.capacity() * sizeof(id_digest); }
@@ -36,6 +40,7 @@ class seen_ids {
   bool insert(id_digest d);
   std::size_t find_slot(id_digest d) const noexcept;
   void grow();
+  void rehash(std::size_t slots);
 
   std::vector<id_digest> slots_;  // {0, 0} marks an empty slot
   std::size_t size_ = 0;

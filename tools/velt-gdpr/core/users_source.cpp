@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -33,6 +34,7 @@ users_source::users_source(users_options options) : options_(std::move(options))
     fd_ = STDIN_FILENO;
     struct stat st {};
     regular_file_ = ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
+    if (regular_file_) file_size_ = static_cast<std::uint64_t>(st.st_size);
     return;
   }
   fd_ = ::open(options_.file.c_str(), O_RDONLY | O_CLOEXEC);
@@ -43,6 +45,7 @@ users_source::users_source(users_options options) : options_(std::move(options))
   owns_fd_ = true;
   struct stat st {};
   if (::fstat(fd_, &st) == 0) regular_file_ = S_ISREG(st.st_mode);
+  if (regular_file_) file_size_ = static_cast<std::uint64_t>(st.st_size);
   if (S_ISDIR(st.st_mode)) {
     ::close(fd_);
     fd_ = -1;
@@ -115,7 +118,28 @@ bool users_source::read_line(std::string& line, bool& too_long) {
     }
     buffer_.resize(static_cast<std::size_t>(n));
     if (n == 0) eof_ = true;
+    if (!presized_) presize_filter();
   }
+}
+
+void users_source::presize_filter() {
+  // Estimate the ids of a regular file from its size and the lines of its first chunk, and
+  // size the duplicate filter for them once: growing by doubling would hold the old and
+  // the new table at the same moment (1.5 times the memory, at every doubling).
+  presized_ = true;
+  if (!filter_duplicates_ || !regular_file_ || buffer_.empty() || file_size_ <= buffer_.size()) return;
+  auto const lines = static_cast<std::size_t>(std::count(buffer_.begin(), buffer_.end(), '\n'));
+  if (lines == 0) return;
+  double const estimate = static_cast<double>(file_size_) / static_cast<double>(buffer_.size()) *
+                          static_cast<double>(lines);
+  seen_.reserve(static_cast<std::size_t>(std::min(estimate, static_cast<double>(seen_ids::max_reserve_ids))));
+}
+
+bool users_source::is_duplicate(std::string_view id) {
+  if (!filter_duplicates_ || seen_.insert(id)) return false;
+  ++tally_.duplicates;
+  duplicates_met_.store(tally_.duplicates, std::memory_order_relaxed);
+  return true;
 }
 
 std::optional<user_entry> users_source::next() {
@@ -126,10 +150,7 @@ std::optional<user_entry> users_source::next() {
       ++tally_.other_shard;
       continue;
     }
-    if (!seen_.insert(id)) {
-      ++tally_.duplicates;
-      continue;
-    }
+    if (is_duplicate(id)) continue;
     return user_entry{std::move(id), std::nullopt};
   }
   std::string line;
@@ -147,10 +168,7 @@ std::optional<user_entry> users_source::next() {
       ++tally_.other_shard;
       continue;
     }
-    if (!seen_.insert(*id)) {
-      ++tally_.duplicates;
-      continue;
-    }
+    if (is_duplicate(*id)) continue;
     return user_entry{std::string(*id), std::nullopt};
   }
   return std::nullopt;
@@ -163,6 +181,7 @@ std::optional<std::uint64_t> users_source::count(users_options const& options) {
     if (::stat(options.file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
   }
   users_source counter(options);
+  counter.filter_duplicates_ = false;
   std::uint64_t n = 0;
   while (counter.next()) ++n;
   return n;

@@ -69,14 +69,21 @@ class users_source {
     std::uint64_t other_shard = 0; ///< ids skipped because they belong to another shard
   };
   tally const& counts() const noexcept { return tally_; }
+  /// Bytes held by the duplicate filter.
+  std::size_t filter_bytes() const noexcept { return seen_.memory_bytes(); }
+  /// `counts().duplicates`, readable from any thread while another one calls `next()`.
+  std::uint64_t duplicates_met() const noexcept { return duplicates_met_.load(std::memory_order_relaxed); }
 
-  /// How many users `next()` will produce, counted by reading the file once more now, when
-  /// it can be read twice (a regular file; not standard input or a pipe). Memory: one
-  /// more duplicate filter, released before returning.
+  /// How many ids `next()` will meet, duplicates included, counted by reading the file once
+  /// more now, when it can be read twice (a regular file; not standard input or a pipe).
+  /// The users `next()` produces are this count minus the reading source's
+  /// `duplicates_met()` once it has reached the end. Counting keeps no duplicate filter, so
+  /// a count running beside the real reader adds no memory that grows with the file.
   static std::optional<std::uint64_t> count(users_options const& options);
 
  private:
   bool read_line(std::string& line, bool& too_long);
+  bool is_duplicate(std::string_view id);
 
   users_options options_;
   std::size_t next_arg_ = 0;
@@ -87,8 +94,14 @@ class users_source {
   std::atomic<bool> const* cancel_ = nullptr;
   std::string buffer_;
   std::size_t buffer_pos_ = 0;
+  void presize_filter();
+
+  bool filter_duplicates_ = true;  // false only while counting
+  bool presized_ = false;
+  std::uint64_t file_size_ = 0;    // of a regular file, when it was opened
   seen_ids seen_;
   tally tally_;
+  std::atomic<std::uint64_t> duplicates_met_{0};
 };
 
 }  // namespace velt::gdpr
