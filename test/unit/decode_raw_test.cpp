@@ -177,6 +177,29 @@ TEST(WireRaw, EnvelopesAndErrorsMatchParsed) {
     expect_same(status, page(R"({"comments":[1]})"));
 }
 
+TEST(WireRaw, Utf8IsCheckedWhereverItAppears) {
+  // Each sequence, good or bad, at every offset of a string (the search for a string's end
+  // reads 16 bytes at a time), in keys, in feature names and outside strings.
+  std::vector<std::string> const sequences = {
+      "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x91\x8D", "\xCE\x95\xCE\xBB\xCE\xAD",  // good
+      "\xC3", "\xC3\x28", "\x80", "\xBF", "\xC0\x80", "\xC1\xBF", "\xE0\x80\xAF",      // bad
+      "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xF5\x80\x80\x80", "\xFF", "\xE2\x82",
+      "\xF0\x9F\x91", "\xC3\xA9\x80", "\xE2\x82\xAC\xC3"};
+  for (std::string const& seq : sequences) {
+    for (std::size_t offset = 0; offset < 40; ++offset) {
+      std::string const text = std::string(offset, 'a') + seq + std::string(40 - offset, 'b');
+      expect_same(200, page(R"({"comments":[")" + text + R"("]})"));
+      expect_same(200, page(R"({"comments":[{")" + text + R"(":1}]})"));
+    }
+    expect_same(200, page(R"({"comments":[")" + seq + R"("]})"));  // right before the quote
+    expect_same(200, page(R"({")" + seq + R"(":[1]})"));           // a feature name
+    expect_same(200, page(R"({"comments":[1,)" + seq + "]}"));      // outside strings
+    expect_same(200, page(R"({"comments":[1]})") + seq);
+    expect_same(200, "{\"result\":{\"status\":\"success\",\"message\":\"" + seq +
+                         "\",\"data\":{\"comments\":[1]}}}");
+  }
+}
+
 TEST(WireRaw, UnpairedSurrogatesBecomeReplacementCharacters) {
   for (std::string_view body : {
            R"({"result":{"data":{"comments":["cut \ud83d"]}}})",
