@@ -36,6 +36,8 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <queue>
+#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -67,6 +69,37 @@ std::string fmt(double v, int decimals = 2) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
   return buf;
+}
+
+// ---- the best a client could do in the latency-bound scenario ----------------------------
+
+// A client with no overhead at all (no start-up, no handshakes, every request exactly its
+// drawn delay): `connections` slots, each taking the next user when it is free, each user a
+// chain of `pages` requests of uniform [lo_ms, hi_ms] delays. Returns the efficiency
+// (ideal / wall) of each of `trials` random draws, sorted. It shows how much of the ideal
+// the sequential page chains alone leave unreachable: the last users' chains end at
+// different moments, with fewer than `connections` requests in flight.
+std::vector<double> perfect_client_efficiencies(std::uint64_t users, std::uint64_t pages, std::uint64_t connections,
+                                                double lo_ms, double hi_ms, int trials) {
+  std::vector<double> out;
+  std::mt19937_64 rng(20261127);
+  std::uniform_real_distribution<double> delay(lo_ms, hi_ms);
+  double const ideal = static_cast<double>(users * pages) * (lo_ms + hi_ms) / 2 / static_cast<double>(connections);
+  for (int t = 0; t < trials; ++t) {
+    std::priority_queue<double, std::vector<double>, std::greater<>> free_at;
+    for (std::uint64_t c = 0; c < connections; ++c) free_at.push(0.0);
+    double wall = 0;
+    for (std::uint64_t u = 0; u < users; ++u) {
+      double at = free_at.top();
+      free_at.pop();
+      for (std::uint64_t p = 0; p < pages; ++p) at += delay(rng);
+      wall = std::max(wall, at);
+      free_at.push(at);
+    }
+    out.push_back(ideal / wall);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 std::string read_text(fs::path const& p) {
@@ -704,6 +737,14 @@ std::vector<target> evaluate(std::vector<run_record> const& runs, std::vector<sc
       if (auto const* bl = find(runs, "latency", "baseline")) x.measured += "; (b) " + fmt(ideal / bl->proc.wall_s);
       if (auto const* fl = find(runs, "latency", "floor")) x.measured += "; (c) " + fmt(ideal / fl->proc.wall_s);
       x.met = eff >= 0.95;
+      auto const perfect = perfect_client_efficiencies(
+          r->users, sc->pages_per_user(), r->connections, static_cast<double>(sc->latency_ms),
+          static_cast<double>(sc->latency_ms + sc->jitter_ms), 200);
+      double mean = 0;
+      for (double e : perfect) mean += e / static_cast<double>(perfect.size());
+      x.measured += "; a client with no overhead at all would reach " + fmt(mean, 3) + " on average (" +
+                    fmt(perfect[perfect.size() / 20], 3) + "–" + fmt(perfect[perfect.size() - 1 - perfect.size() / 20], 3) +
+                    " in 90 % of 200 simulated draws; the page chains' tail)";
     }
     auto const longer = std::find_if(scs.begin(), scs.end(), [](scenario const& s) { return s.id == "latency-long"; });
     if (longer != scs.end()) {
