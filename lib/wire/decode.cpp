@@ -177,9 +177,12 @@ result<user_data_page> decode_user_data(http_response_view const& r, decode_limi
   return user_data_page(std::move(**data), std::move(token));
 }
 
-result<delete_job> decode_delete_job(http_response_view const& r, decode_limits const& limits,
-                                     system_clock::time_point now) {
-  decoding const d{r, limits, now};
+namespace {
+// The delete endpoints' answers: a success body whose envelope (`result`, or the top level:
+// the delete docs show both) has a success status and a `data` object. Calls
+// `read(envelope, data)` with them.
+template <class T, class Read>
+result<T> read_job_data(decoding const& d, Read read) {
   auto root = success_root(d);
   if (!root) return root.error();
   auto envelope = find_envelope(*root, /*allow_top_level=*/true, d);
@@ -187,54 +190,58 @@ result<delete_job> decode_delete_job(http_response_view const& r, decode_limits 
   if (auto e = check_envelope_status(**envelope, d)) return *e;
   auto data = find_data(**envelope, d);
   if (!data) return data.error();
+  return read(static_cast<json::object const&>(**envelope), static_cast<json::object const&>(**data));
+}
+}  // namespace
 
-  delete_job job;
-  auto const* id = (*data)->if_contains("jobId");
-  if (id == nullptr) return d.malformed("response has no \"jobId\"");
-  if (!id->is_string())
-    return d.malformed("response \"jobId\" is " + std::string(kind_name(*id)) +
-                       ", not a string");
-  if (id->get_string().empty()) return d.malformed("response \"jobId\" is empty");
-  job.job_id = id->get_string();
+result<delete_job> decode_delete_job(http_response_view const& r, decode_limits const& limits,
+                                     system_clock::time_point now) {
+  decoding const d{r, limits, now};
+  return read_job_data<delete_job>(d, [&d](json::object const& envelope,
+                                           json::object const& data) -> result<delete_job> {
+    delete_job job;
+    auto const* id = data.if_contains("jobId");
+    if (id == nullptr) return d.malformed("response has no \"jobId\"");
+    if (!id->is_string())
+      return d.malformed("response \"jobId\" is " + std::string(kind_name(*id)) +
+                         ", not a string");
+    if (id->get_string().empty()) return d.malformed("response \"jobId\" is empty");
+    job.job_id = id->get_string();
 
-  auto tasks = optional_integer(**data, "tasksCount", 0, d);
-  if (!tasks) return tasks.error();
-  job.tasks_count = *tasks;
-  job.message = string_or_empty(**envelope, "message");
-  return job;
+    auto tasks = optional_integer(data, "tasksCount", 0, d);
+    if (!tasks) return tasks.error();
+    job.tasks_count = *tasks;
+    job.message = string_or_empty(envelope, "message");
+    return job;
+  });
 }
 
 result<delete_status> decode_delete_status(http_response_view const& r,
                                            decode_limits const& limits,
                                            system_clock::time_point now) {
   decoding const d{r, limits, now};
-  auto root = success_root(d);
-  if (!root) return root.error();
-  auto envelope = find_envelope(*root, /*allow_top_level=*/true, d);
-  if (!envelope) return envelope.error();
-  if (auto e = check_envelope_status(**envelope, d)) return *e;
-  auto data = find_data(**envelope, d);
-  if (!data) return data.error();
+  return read_job_data<delete_status>(d, [&d](json::object const&,
+                                              json::object const& data) -> result<delete_status> {
+    delete_status st;
+    auto const* done = data.if_contains("isDeleteCompleted");
+    if (done == nullptr) return d.malformed("response has no \"isDeleteCompleted\"");
+    if (!done->is_bool())
+      return d.malformed("response \"isDeleteCompleted\" is " + std::string(kind_name(*done)) +
+                         ", not a boolean");
+    st.is_delete_completed = done->get_bool();
 
-  delete_status st;
-  auto const* done = (*data)->if_contains("isDeleteCompleted");
-  if (done == nullptr) return d.malformed("response has no \"isDeleteCompleted\"");
-  if (!done->is_bool())
-    return d.malformed("response \"isDeleteCompleted\" is " + std::string(kind_name(*done)) +
-                       ", not a boolean");
-  st.is_delete_completed = done->get_bool();
+    auto left = optional_integer(data, "tasksLeft", 0, d);
+    if (!left) return left.error();
+    if (!*left && !st.is_delete_completed)
+      return d.malformed("response has no \"tasksLeft\" for a job that is not completed");
+    st.tasks_left = left->value_or(0);
 
-  auto left = optional_integer(**data, "tasksLeft", 0, d);
-  if (!left) return left.error();
-  if (!*left && !st.is_delete_completed)
-    return d.malformed("response has no \"tasksLeft\" for a job that is not completed");
-  st.tasks_left = left->value_or(0);
-
-  auto last = optional_integer(**data, "lastTaskCompletedTime",
-                               std::numeric_limits<std::int64_t>::min(), d);
-  if (!last) return last.error();
-  st.last_task_completed_time = *last;
-  return st;
+    auto last = optional_integer(data, "lastTaskCompletedTime",
+                                 std::numeric_limits<std::int64_t>::min(), d);
+    if (!last) return last.error();
+    st.last_task_completed_time = *last;
+    return st;
+  });
 }
 
 }  // namespace velt::wire
