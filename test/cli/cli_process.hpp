@@ -1,12 +1,13 @@
 // A child process for the CLI tests: argv (no shell), an environment built from the
 // current one without any VELT_* variable plus the given entries, stdout and stderr each on
-// its own pipe, bounded waits. (test/support/subprocess.hpp, with stderr kept apart.)
+// its own pipe, bounded waits. (test/support/subprocess.hpp, with stderr kept apart; both
+// start children with test/support/spawn.hpp.)
 #pragma once
 
-#include <fcntl.h>
+#include "../support/spawn.hpp"
+
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,39 +19,28 @@
 #include <thread>
 #include <vector>
 
-extern char** environ;
-
 namespace velt::test::cli {
 
 class process {
  public:
   process(std::vector<std::string> argv, std::vector<std::string> env) {
     int out[2], err[2];
-    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    std::vector<std::string> envs;
-    for (char** e = environ; *e; ++e) {
-      if (std::strncmp(*e, "VELT_", 5) != 0) envs.emplace_back(*e);
+    make_pipe(out);
+    try {
+      make_pipe(err);
+    } catch (...) {
+      close(out[0]);
+      close(out[1]);
+      throw;
     }
-    for (auto& e : env) envs.push_back(e);
-    std::vector<char*> cargv, cenv;
-    for (auto& a : argv) cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    for (auto& e : envs) cenv.push_back(e.data());
-    cenv.push_back(nullptr);
-    int const rc = posix_spawn(&pid_, cargv[0], &fa, nullptr, cargv.data(), cenv.data());
-    posix_spawn_file_actions_destroy(&fa);
+    try {
+      pid_ = spawn_child(std::move(argv), env, out[1], err[1], inherit_env::all_but_velt, /*null_stdin=*/true);
+    } catch (...) {
+      for (int fd : {out[0], out[1], err[0], err[1]}) close(fd);
+      throw;
+    }
     close(out[1]);
     close(err[1]);
-    if (rc != 0) {
-      close(out[0]);
-      close(err[0]);
-      throw std::runtime_error("posix_spawn " + argv[0] + ": " + std::strerror(rc));
-    }
     out_ = out[0];
     err_ = err[0];
   }

@@ -14,6 +14,7 @@
 //           client that buffers what its header and body limits should have refused is a
 //           finding.
 #include "fuzz_support.hpp"
+#include "../support/loopback.hpp"
 
 #include <velt/client.hpp>
 
@@ -47,19 +48,11 @@ constexpr char const* kToken = "FUZZ-AUTH-TOKEN-3a8f60e2d1";
 class answering_server {
  public:
   answering_server() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::listen(fd_, 64) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    fd_ = velt::test::bind_loopback(port_, 64);
+    if (fd_ < 0) {
       std::perror("fuzz server");
       std::abort();
     }
-    port_ = ntohs(a.sin_port);
     std::thread([this] { loop(); }).detach();
   }
 

@@ -3,6 +3,8 @@
 // server whose protocol versions are chosen by the test.
 #pragma once
 
+#include "../support/loopback.hpp"
+
 #include <velt/client.hpp>
 #include <velt/mock/server.hpp>
 
@@ -85,17 +87,11 @@ inline std::size_t rss_bytes() {
 
 /// A loopback TCP port with nothing listening on it: bound, then closed again.
 inline std::uint16_t closed_port() {
-  int const fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof a;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-    throw std::runtime_error("closed_port: cannot bind");
+  std::uint16_t port = 0;
+  int const fd = velt::test::bind_loopback(port, /*backlog=*/0);
+  if (fd < 0) throw std::runtime_error("closed_port: cannot bind");
   ::close(fd);
-  return ntohs(a.sin_port);
+  return port;
 }
 
 // ---- loopback listener ----------------------------------------------------------------------
@@ -104,17 +100,8 @@ inline std::uint16_t closed_port() {
 class loopback_listener {
  public:
   loopback_listener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::listen(fd_, 64) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-      throw std::runtime_error("loopback_listener: cannot listen");
-    port_ = ntohs(a.sin_port);
+    fd_ = velt::test::bind_loopback(port_, 64);
+    if (fd_ < 0) throw std::runtime_error("loopback_listener: cannot listen");
   }
   loopback_listener(loopback_listener const&) = delete;
   loopback_listener& operator=(loopback_listener const&) = delete;

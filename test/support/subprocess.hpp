@@ -2,9 +2,10 @@
 // captured through a pipe, bounded waits. Header-only, POSIX.
 #pragma once
 
+#include "spawn.hpp"
+
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,8 +18,6 @@
 #include <thread>
 #include <vector>
 
-extern char** environ;
-
 namespace velt::test {
 
 class subprocess {
@@ -28,28 +27,16 @@ class subprocess {
   subprocess(std::vector<std::string> argv, std::vector<std::string> env = {},
              bool merge_stderr = false) {
     int fds[2];
-    if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-    if (merge_stderr) posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
-    posix_spawn_file_actions_addclose(&fa, fds[0]);
-    posix_spawn_file_actions_addclose(&fa, fds[1]);
-    std::vector<std::string> envs;
-    for (char** e = environ; *e; ++e) envs.emplace_back(*e);
-    for (auto& e : env) envs.push_back(e);
-    std::vector<char*> cargv, cenv;
-    for (auto& a : argv) cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    for (auto& e : envs) cenv.push_back(e.data());
-    cenv.push_back(nullptr);
-    int rc = posix_spawn(&pid_, cargv[0], &fa, nullptr, cargv.data(), cenv.data());
-    posix_spawn_file_actions_destroy(&fa);
-    close(fds[1]);
-    if (rc != 0) {
+    make_pipe(fds);
+    try {
+      pid_ = spawn_child(std::move(argv), env, fds[1], merge_stderr ? fds[1] : -1, inherit_env::all,
+                         /*null_stdin=*/false);
+    } catch (...) {
       close(fds[0]);
-      throw std::runtime_error("posix_spawn " + argv[0] + ": " + std::strerror(rc));
+      close(fds[1]);
+      throw;
     }
+    close(fds[1]);
     out_ = fds[0];
   }
   subprocess(subprocess const&) = delete;
