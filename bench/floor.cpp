@@ -16,6 +16,7 @@
 // Latency: from calling `call` to having the whole body (no queueing: as many workers as
 // connections by default). Prints one JSON line at the end (bench_common.hpp).
 #include "common/bench_common.hpp"
+#include "common/sdk_client.hpp"
 
 #include "client/client_impl.hpp"
 
@@ -114,12 +115,7 @@ int main(int argc, char** argv) {
                      {"--base-url", "--ca-file", "--org", "--users-file", "--connections", "--concurrency",
                       "--out"});
     asio::io_context io(1);
-    velt::client_options opts;
-    opts.base_url = a.required("--base-url");
-    opts.ca_file = a.required("--ca-file");
-    opts.api_key = vb::env("VELT_API_KEY");
-    opts.auth_token = vb::env("VELT_AUTH_TOKEN");
-    opts.max_connections = a.number("--connections", 16);
+    velt::client_options const opts = vb::client_options_from(a);
     std::size_t const concurrency = a.number("--concurrency", opts.max_connections);
 
     run_state st;
@@ -142,9 +138,7 @@ int main(int argc, char** argv) {
     s.elapsed_s = std::chrono::duration<double>(clock_type::now() - started).count();
     s.p50_us = st.latency.percentile(50);
     s.p99_us = st.latency.percentile(99);
-    s.extra = "\"connections_opened\":" + std::to_string(stats.connections_opened) +
-              ",\"tls_handshakes_full\":" + std::to_string(stats.tls_handshakes_full) +
-              ",\"tls_handshakes_resumed\":" + std::to_string(stats.tls_handshakes_resumed);
+    s.extra = vb::connection_fields(stats);
     s.print();
     return s.users_failed == 0 ? 0 : 1;
   } catch (std::exception const& e) {

@@ -10,6 +10,7 @@
 // Latency percentiles come from velt::client_stats (sending to complete response, upper
 // edges of ~9 %-wide buckets). Prints one JSON line at the end (bench_common.hpp).
 #include "common/bench_common.hpp"
+#include "common/sdk_client.hpp"
 
 #include "core/export_writer.hpp"
 
@@ -83,12 +84,7 @@ int main(int argc, char** argv) {
                      {"--base-url", "--ca-file", "--org", "--users-file", "--out", "--connections",
                       "--concurrency"});
     asio::io_context io(1);
-    velt::client_options opts;
-    opts.base_url = a.required("--base-url");
-    opts.ca_file = a.required("--ca-file");
-    opts.api_key = vb::env("VELT_API_KEY");
-    opts.auth_token = vb::env("VELT_AUTH_TOKEN");
-    opts.max_connections = a.number("--connections", 16);
+    velt::client_options const opts = vb::client_options_from(a);
     std::size_t const concurrency = a.number("--concurrency", opts.max_connections);
 
     run_state st;
@@ -114,9 +110,7 @@ int main(int argc, char** argv) {
     s.elapsed_s = std::chrono::duration<double>(clock_type::now() - started).count();
     s.p50_us = static_cast<std::uint64_t>(stats.latency_p50.count());
     s.p99_us = static_cast<std::uint64_t>(stats.latency_p99.count());
-    s.extra = "\"connections_opened\":" + std::to_string(stats.connections_opened) +
-              ",\"tls_handshakes_full\":" + std::to_string(stats.tls_handshakes_full) +
-              ",\"tls_handshakes_resumed\":" + std::to_string(stats.tls_handshakes_resumed);
+    s.extra = vb::connection_fields(stats);
     s.print();
     return s.users_failed == 0 ? 0 : 1;
   } catch (std::exception const& e) {
