@@ -16,8 +16,10 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -125,6 +127,10 @@ class export_engine {
   export_paths paths_;
   asio::io_context io_;
   asio::thread_pool files_;
+  // The report ticker's timer lives on this strand, so that the end of the run can cancel
+  // it instead of waiting for its next tick.
+  asio::strand<asio::thread_pool::executor_type> report_strand_{asio::make_strand(files_)};
+  asio::steady_timer* report_timer_ = nullptr;  // on report_strand_ only
   held_bytes_budget held_budget_;
   request_throttle throttle_;
   run_report report_;
@@ -442,16 +448,15 @@ asio::awaitable<void> export_engine::tick_progress(export_engine* e) {
 }
 
 asio::awaitable<void> export_engine::tick_report(export_engine* e) {
+  // Runs on report_strand_: the end of the run cancels the timer there.
   asio::steady_timer timer(co_await asio::this_coro::executor);
-  auto last = steady_clock::now();
+  e->report_timer_ = &timer;
   while (!e->stop_report_ticker_) {
-    timer.expires_after(std::chrono::milliseconds(100));
+    timer.expires_after(std::chrono::seconds(1));
     (void)co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (steady_clock::now() - last >= std::chrono::seconds(1) && e->report_.take_dirty()) {
-      e->write_report();
-      last = steady_clock::now();
-    }
+    if (!e->stop_report_ticker_ && e->report_.take_dirty()) e->write_report();
   }
+  e->report_timer_ = nullptr;
 }
 
 asio::awaitable<void> export_engine::watch_signals(export_engine* e) {
@@ -472,7 +477,7 @@ asio::awaitable<void> export_engine::watch_signals(export_engine* e) {
 
 asio::awaitable<void> export_engine::count_users(export_engine* e) {
   try {
-    if (auto n = users_source::count(e->settings_.users)) {
+    if (auto n = users_source::count(e->settings_.users, &e->users_cancel_)) {
       e->total_users_ = *n;
       e->total_known_ = true;
     }
@@ -537,7 +542,7 @@ export_result export_engine::run() {
     asio::co_spawn(runner_->strand(), watch_signals(this), asio::detached);
   }
   if (con_.shows_progress()) asio::co_spawn(runner_->strand(), tick_progress(this), asio::detached);
-  asio::co_spawn(files_, tick_report(this), asio::detached);
+  asio::co_spawn(report_strand_, tick_report(this), asio::detached);
   asio::co_spawn(files_, count_users(this), asio::detached);
 
   runner_->start([this] { return next_user(); },
@@ -549,7 +554,14 @@ export_result export_engine::run() {
   for (unsigned i = 1; i < std::max(1u, settings_.threads); ++i) threads.emplace_back([this] { io_.run(); });
   io_.run();
   for (auto& t : threads) t.join();
+  // Stop the report ticker now rather than at its next tick (up to a second: every run
+  // used to end that much later than its work), and let a count still reading a long
+  // users file give up.
   stop_report_ticker_ = true;
+  users_cancel_ = true;
+  asio::post(report_strand_, [this] {
+    if (report_timer_) report_timer_->cancel();
+  });
   files_.join();
 
   export_result result;

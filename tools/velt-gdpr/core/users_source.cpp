@@ -174,7 +174,8 @@ std::optional<user_entry> users_source::next() {
   return std::nullopt;
 }
 
-std::optional<std::uint64_t> users_source::count(users_options const& options) {
+std::optional<std::uint64_t> users_source::count(users_options const& options,
+                                                 std::atomic<bool> const* stop) {
   if (!options.file.empty()) {
     if (options.file == "-") return std::nullopt;
     struct stat st {};
@@ -183,7 +184,10 @@ std::optional<std::uint64_t> users_source::count(users_options const& options) {
   users_source counter(options);
   counter.filter_duplicates_ = false;
   std::uint64_t n = 0;
-  while (counter.next()) ++n;
+  while (counter.next()) {
+    if (stop != nullptr && stop->load(std::memory_order_relaxed)) return std::nullopt;
+    ++n;
+  }
   return n;
 }
 

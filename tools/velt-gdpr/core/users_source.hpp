@@ -79,7 +79,9 @@ class users_source {
   /// The users `next()` produces are this count minus the reading source's
   /// `duplicates_met()` once it has reached the end. Counting keeps no duplicate filter, so
   /// a count running beside the real reader adds no memory that grows with the file.
-  static std::optional<std::uint64_t> count(users_options const& options);
+  /// Gives up (nullopt) as soon as `*stop` is true.
+  static std::optional<std::uint64_t> count(users_options const& options,
+                                            std::atomic<bool> const* stop = nullptr);
 
  private:
   bool read_line(std::string& line, bool& too_long);
