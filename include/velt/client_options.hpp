@@ -4,6 +4,8 @@
 #include <velt/model.hpp>
 #include <velt/wire.hpp>
 
+#include <boost/asio/any_io_executor.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -94,6 +96,17 @@ struct client_options {
   /// whatever `max_connections` is. A body larger than the whole budget waits until it can
   /// have all of it.
   std::size_t max_buffered_response_bytes = 64u << 20;
+
+  /// Where large response bodies are decoded (JSON validation, and in the parsed format the
+  /// DOM). Empty: on the operation's own executor, the one that read the response. Set it
+  /// to a thread pool's executor to keep an I/O thread free for other work while a page is
+  /// decoded (a 650 KB page takes about 0.3 ms in `page_format::raw`, 1.7 ms parsed): the
+  /// operation hops there for the decode and resumes on its own executor with the result.
+  /// The executor must keep running while operations are in flight.
+  std::optional<boost::asio::any_io_executor> decode_executor;
+  /// Bodies smaller than this are decoded in place even with a `decode_executor`: the hop
+  /// to another thread and back would cost more than the decode.
+  std::size_t decode_elsewhere_min_bytes = 64u << 10;
 
   std::string user_agent = "velt-gdpr-cpp/0.1";
   log_function log;  ///< empty: no logging

@@ -11,12 +11,16 @@
 #include <velt/wire.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -24,6 +28,36 @@
 #include <type_traits>
 
 namespace velt::detail {
+
+/// Runs `fn` on `ex` and resumes the awaiting coroutine on its own executor (the strand of
+/// its operation) with the result. `fn` lives in the awaiting coroutine's frame, which stays
+/// suspended, and so alive, until the result is handed back. A work guard keeps the
+/// coroutine's executor from running out of work meanwhile.
+/// An exception from `fn` is rethrown in the coroutine.
+template <class Fn>
+boost::asio::awaitable<std::optional<std::invoke_result_t<Fn&>>> run_elsewhere(
+    boost::asio::any_io_executor ex, Fn& fn) {
+  namespace asio = boost::asio;
+  using R = std::invoke_result_t<Fn&>;
+  return asio::async_initiate<asio::use_awaitable_t<> const, void(std::exception_ptr, std::optional<R>)>(
+      [ex](auto handler, Fn* f) {
+        auto work = asio::make_work_guard(asio::get_associated_executor(handler));
+        asio::post(ex, [h = std::move(handler), f, work = std::move(work)]() mutable {
+          std::exception_ptr failure;
+          std::optional<R> r;
+          try {
+            r.emplace((*f)());
+          } catch (...) {
+            failure = std::current_exception();
+          }
+          auto home = work.get_executor();
+          asio::post(home, [h = std::move(h), failure, r = std::move(r)]() mutable {
+            std::move(h)(failure, std::move(r));
+          });
+        });
+      },
+      asio::use_awaitable, &fn);
+}
 
 class client_impl : public std::enable_shared_from_this<client_impl> {
  public:
@@ -105,13 +139,24 @@ boost::asio::awaitable<result<T>> client_impl::call(
                                           sent.response.retry_after,
                                           sent.response.content_type};
       // A decoder that can keep the body takes it instead of copying it.
-      auto decoded = [&] {
+      auto decode_now = [&] {
         if constexpr (std::is_invocable_v<Decode&, wire::http_response_view const&,
                                           wire::decode_limits const&, std::string&>)
           return decode(view, options_.limits, sent.response.body);
         else
           return decode(view, options_.limits);
-      }();
+      };
+      // Large bodies may be decoded on the decode executor. (The result is named before it
+      // is moved: g++ 12 mishandles a co_await inside a conditional or an argument.)
+      std::optional<decltype(decode_now())> decoded_opt;
+      if (options_.decode_executor &&
+          sent.response.body.size() >= options_.decode_elsewhere_min_bytes) {
+        auto elsewhere = co_await run_elsewhere(*options_.decode_executor, decode_now);
+        decoded_opt = std::move(elsewhere);
+      } else {
+        decoded_opt.emplace(decode_now());
+      }
+      auto& decoded = *decoded_opt;
       if (decoded) {
         budget_.on_success();
         co_return std::move(*decoded);

@@ -73,6 +73,48 @@ TEST(ClientFetch, RawFormatGivesTheSameItemsAsText) {
     for (std::string_view item : f.items) EXPECT_TRUE(wire::parse_json(item)) << item;
 }
 
+TEST(ClientFetch, DecodeExecutorDecodesElsewhereAndGivesTheSameResults) {
+  mock::server srv(small_data());
+  // The decode executor: an io_context on a thread of its own; run() returns how many
+  // handlers it ran, i.e. how many bodies were decoded there.
+  asio::io_context decoder;
+  auto guard = asio::make_work_guard(decoder);
+  std::size_t decoded_there = 0;
+  std::thread decode_thread([&] { decoded_there = decoder.run(); });
+
+  asio::io_context io;
+  client_options o = options_for(srv);
+  o.decode_executor = decoder.get_executor();
+  o.decode_elsewhere_min_bytes = 1;  // every body, small pages and error answers included
+  velt::client c(io.get_executor(), o);
+  std::size_t pages = 0;
+  for (auto const& user : srv.user_ids()) {
+    for (page_format f : {page_format::parsed, page_format::raw}) {
+      auto got = run(io, stream_user(c, srv.organization_id(), user, f));
+      EXPECT_TRUE(same_export(expected(srv, user), got.data)) << user;
+      EXPECT_EQ(got.pages, srv.expected_pages(user)) << user;
+      EXPECT_TRUE(got.indices_in_order) << user;
+      pages += got.pages;
+    }
+  }
+  // An error answer decoded there is the same typed error.
+  velt::client refused(io.get_executor(), [&] {
+    client_options bad = o;
+    bad.api_key = "not-the-key";
+    bad.retry.max_attempts = 1;
+    return bad;
+  }());
+  page_stream denied = refused.async_fetch_all_user_data({srv.organization_id(), srv.user_ids()[0], {}});
+  auto [ec, page] = run(io, denied.async_next(asio::as_tuple(asio::use_awaitable)));
+  EXPECT_TRUE(ec);
+  EXPECT_FALSE(page);
+  EXPECT_EQ(denied.last_error().status, status::permission_denied) << denied.last_error().to_string();
+
+  guard.reset();
+  decode_thread.join();
+  EXPECT_EQ(decoded_there, pages + 1);  // every page, and the error answer
+}
+
 asio::awaitable<user_data> merged(velt::client c, std::string org, std::string user) {
   // Named before co_await: g++ 12 destroys aggregate temporaries of a co_await twice.
   user_data_request request{.organization_id = org, .user_id = user};

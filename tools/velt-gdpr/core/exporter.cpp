@@ -35,6 +35,7 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <algorithm>
 #include <thread>
 #include <vector>
 
@@ -127,6 +128,7 @@ class export_engine {
   export_paths paths_;
   asio::io_context io_;
   asio::thread_pool files_;
+  asio::thread_pool decode_;  // validates large pages off the event loop (declared before client_)
   // The report ticker's timer lives on this strand, so that the end of the run can cancel
   // it instead of waiting for its next tick.
   asio::strand<asio::thread_pool::executor_type> report_strand_{asio::make_strand(files_)};
@@ -289,17 +291,27 @@ asio::awaitable<void> export_user(export_engine* e, std::string user) {
 
 // ---- the engine -----------------------------------------------------------------------------
 
+namespace {
+unsigned decode_threads_for(unsigned wanted) {
+  if (wanted > 0) return wanted;
+  unsigned const cores = std::thread::hardware_concurrency();
+  return std::clamp(cores > 1 ? cores - 1 : 1u, 1u, 4u);
+}
+}  // namespace
+
 export_engine::export_engine(export_settings s, console& con)
     : settings_(std::move(s)),
       con_(con),
       paths_(settings_.out_dir),
       files_(std::max(1u, settings_.file_threads)),
+      decode_(decode_threads_for(settings_.decode_threads)),
       held_budget_(settings_.held_bytes),
       throttle_(std::max<std::size_t>(1, settings_.concurrency), settings_.rate),
       report_(settings_.organization_id, std::chrono::system_clock::now()) {
   if (settings_.organization_id.empty()) throw export_setup_error("--org is empty");
   velt::client_options opts = settings_.client;
   opts.on_retry = [this](velt::retry_event const& ev) { on_retry(ev); };
+  opts.decode_executor = decode_.get_executor();
   console* c = &con_;
   opts.log = [c](velt::log_level level, std::string_view line) { c->log(level, line); };
   try {

@@ -35,6 +35,10 @@ struct export_settings {
   std::optional<std::string> exported_at;  ///< fixed "exportedAt" (reproducible files)
   unsigned threads = 1;                    ///< threads running the network event loop
   unsigned file_threads = 4;               ///< threads for fsync-heavy file work
+  /// Threads that validate large pages (the client's `decode_executor`), so that the event
+  /// loop keeps reading while a page is checked. 0: one less than the machine's cores,
+  /// between 1 and 4.
+  unsigned decode_threads = 0;
   std::size_t spill_bytes = default_spill_bytes;
   /// Item bytes all users together may hold in memory before spooling (held_bytes_budget).
   std::size_t held_bytes = 64u << 20;
