@@ -49,7 +49,9 @@ struct timeout_options {
   /// Whole request: writing it and reading the complete response. Velt documents that a
   /// page "may take a few seconds" and a delete call up to ~5 minutes.
   std::chrono::milliseconds request = 360s;
-  std::chrono::milliseconds idle_read = 120s;  ///< no response byte for this long
+  /// No response byte for this long once a response has started. The wait for the first
+  /// byte is bounded by `request` alone (a delete call may take ~5 minutes to answer).
+  std::chrono::milliseconds idle_read = 120s;
 };
 
 /// Severity of a log line.

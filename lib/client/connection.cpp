@@ -218,8 +218,12 @@ asio::awaitable<exchange_result> connection::exchange_on(Stream& s, request_type
         body_permit.emplace(*limits.body_budget, need);
         if (parser->is_done()) break;
       }
+      // The idle limit runs between bytes of a response that has started. The wait for its
+      // first byte is bounded by the request's deadline only: Velt documents a delete call
+      // that takes up to ~5 minutes to answer, and a page that may take seconds.
       auto expiry = deadline;
-      if (limits.idle_read.count() > 0) expiry = std::min(expiry, clock_type::now() + limits.idle_read);
+      if (limits.idle_read.count() > 0 && r.response_started)
+        expiry = std::min(expiry, clock_type::now() + limits.idle_read);
       t.expires_at(expiry);
       auto [rec, n] = co_await http::async_read_some(s, buffer_, *parser, tuple_awaitable);
       counters.add(counters.bytes_received, n);
