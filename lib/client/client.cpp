@@ -31,10 +31,13 @@ asio::awaitable<result<user_data>> fetch_user_data(std::shared_ptr<client_impl> 
     ++merged.pages;
     boost::json::object page = (*r)->release_data();
     for (auto& [key, value] : page) {
+      // Features are arrays; the only other member the decoder lets through is a
+      // "nextPageToken" inside data, which is not data and not merged.
+      if (!value.is_array()) continue;
       auto& items = merged.data[key];
       if (!items.is_array()) items = boost::json::array();
       auto& target = items.as_array();
-      auto& source = value.as_array();  // the decoder guarantees arrays
+      auto& source = value.as_array();
       target.reserve(target.size() + source.size());
       for (auto& item : source) target.push_back(std::move(item));
     }

@@ -44,6 +44,17 @@ asio::awaitable<result<std::optional<user_data_page>>> fetch_next(
                                  "the server returned the same page token again (page " +
                                      std::to_string(st->next_index) + ")");
   }
+  if (auto const& next = page.next_page_token()) {
+    // Nor one that cycles through several tokens (A, B, A, ...): every token used is
+    // remembered for the life of the stream (a few dozen bytes per page).
+    if (st->request.page_token) st->tokens_used.insert(*st->request.page_token);
+    if (st->tokens_used.contains(*next)) {
+      co_return make_error_details(
+          make_error_code(errc::malformed_response),
+          "the server returned a page token it had already given (page " +
+              std::to_string(st->next_index) + "): following it would loop");
+    }
+  }
   page.set_index(st->next_index++);
   st->request.page_token = page.next_page_token();
   if (page.is_last()) st->finished = true;

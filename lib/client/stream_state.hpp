@@ -11,6 +11,8 @@
 #include <atomic>
 #include <memory>
 #include <optional>
+#include <string>
+#include <unordered_set>
 
 namespace velt::detail {
 
@@ -26,6 +28,7 @@ struct stream_state {
   user_data_request request;  ///< request.page_token: the token for the next page
   page_format format = page_format::parsed;
   std::size_t next_index = 0;
+  std::unordered_set<std::string> tokens_used;  ///< every page token sent so far
   bool finished = false;
   error_details last_error;
   std::optional<clock_type::time_point> deadline;

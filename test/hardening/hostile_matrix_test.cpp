@@ -279,3 +279,59 @@ TEST(HardeningHostileMatrix, EveryFaultAtOnceOnManyUsersStillEndsCleanly) {
 
 }  // namespace
 }  // namespace velt::hardening
+
+namespace velt::hardening {
+namespace {
+
+TEST(HardeningContract, MergedFetchSkipsATokenInsideData) {
+  // The decoder keeps a string "nextPageToken" inside data as data (it is not a feature,
+  // and only result.nextPageToken pages); the merged fetch must not take it for an array.
+  raw_http_server srv([](raw_request const&) {
+    return http_response(200, R"({"result":{"status":"success","data":{"comments":[{"commentId":1}],)"
+                              R"("nextPageToken":"inner","reactions":[]}}})");
+  });
+  asio::io_context io;
+  velt::client c(io.get_executor(), plain_options(srv.url()));
+  user_data_request request{.organization_id = "org-1", .user_id = "user-1"};
+  auto [ec, d] = run(io, c.async_fetch_user_data(std::move(request), asio::as_tuple(asio::use_awaitable)));
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(d.pages, 1u);
+  EXPECT_FALSE(d.data.contains("nextPageToken"));
+  ASSERT_TRUE(d.data.contains("comments"));
+  EXPECT_EQ(d.data.at("comments").as_array().size(), 1u);
+  // The request asks for bodies without content coding: they are read as they are.
+  ASSERT_EQ(srv.requests(), 1u);
+  EXPECT_EQ(srv.received()[0].header("accept-encoding"), "identity");
+}
+
+TEST(HardeningContract, PageTokensThatCycleAreATypedErrorNotALoop) {
+  // Tokens A -> B -> A: each differs from the one just sent, but following them would
+  // never end.
+  raw_http_server srv([](raw_request const& r) {
+    std::string next = "A";
+    if (r.body.find(R"("pageToken":"A")") != std::string::npos) next = "B";
+    return http_response(200, R"({"result":{"status":"success","data":{"comments":[{"commentId":1}]},)"
+                              R"("nextPageToken":")" + next + R"("}})");
+  });
+  auto const got = fetch_once(plain_options(srv.url()));
+  EXPECT_EQ(got.ec, make_error_code(errc::malformed_response)) << got.error.to_string();
+  EXPECT_NE(got.error.message.find("already given"), std::string::npos) << got.error.message;
+  EXPECT_EQ(got.pages, 2u);  // A's and B's pages were delivered; the third would loop
+  EXPECT_EQ(srv.requests(), 3u);
+}
+
+TEST(HardeningContract, InvalidArgumentAtHttp500IsNotRetried) {
+  // "Decide from status first": an error envelope saying INVALID_ARGUMENT is final even
+  // when the HTTP status (and the envelope's own code) say 500.
+  raw_http_server srv([](raw_request const&) {
+    return http_response(500, R"({"error":{"message":"Invalid page token","status":"INVALID_ARGUMENT","code":500}})");
+  });
+  auto const got = fetch_once(plain_options(srv.url()));
+  EXPECT_EQ(got.error.status, status::invalid_argument) << got.error.to_string();
+  EXPECT_EQ(got.error.http_status, 500u);
+  EXPECT_EQ(got.error.attempts, 1u);
+  EXPECT_EQ(srv.requests(), 1u);
+}
+
+}  // namespace
+}  // namespace velt::hardening
