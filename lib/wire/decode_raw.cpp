@@ -220,6 +220,9 @@ class scanner {
       }
       for (auto const& f : out.features)
         if (f.name == key.text) return false;  // repeated feature: the reference decides
+      // An array named nextPageToken may be repeated by a string one later (the reference
+      // keeps the last member of a name): let the reference decide.
+      if (key.text == "nextPageToken") return false;
       out.features.push_back(raw_feature{std::string(key.text), {}});
       return feature_array(out.features.back(), out.compact);
     });

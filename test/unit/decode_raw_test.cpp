@@ -123,6 +123,14 @@ TEST(WireRaw, EndOfDataFormsAndTokens) {
   EXPECT_EQ(r->next_page_token(), "a/b");
 }
 
+TEST(WireRaw, RepeatedTokenInsideDataAgreesWithParsed) {
+  for (std::string_view data : {R"({"nextPageToken":[1],"nextPageToken":"x","comments":[2]})",
+                                R"({"nextPageToken":"x","nextPageToken":[1],"comments":[2]})",
+                                R"({"nextPageToken":[1],"comments":[2]})",
+                                R"({"comments":[2],"nextPageToken":null,"nextPageToken":[3]})"})
+    expect_same(200, page(data));
+}
+
 TEST(WireRaw, UnknownFeaturesAndStrayTokenInData) {
   expect_same(200, page(R"({"zeta":[{"k":[]}],"comments":[],"alpha":[null]})"));
   expect_same(200, page(R"({"comments":[1],"nextPageToken":"in-data"})"));
