@@ -133,7 +133,9 @@ class user_data_page {
 /// A queued deletion job. Both documented success envelopes decode to this.
 struct delete_job {
   std::string job_id;
-  std::optional<std::int64_t> tasks_count;  ///< present in one of the two envelopes
+  /// Present in one of the two envelopes; left out when not a non-negative integer (it is
+  /// informational, and the job is queued either way).
+  std::optional<std::int64_t> tasks_count;
   std::string message;                      ///< the server's message, when given
 };
 
@@ -141,7 +143,8 @@ struct delete_job {
 struct delete_status {
   bool is_delete_completed = false;
   std::int64_t tasks_left = 0;
-  std::optional<std::int64_t> last_task_completed_time;  ///< epoch milliseconds
+  /// Epoch milliseconds; left out when absent or not an integer (informational).
+  std::optional<std::int64_t> last_task_completed_time;
 };
 
 }  // namespace velt

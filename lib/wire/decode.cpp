@@ -208,9 +208,10 @@ result<delete_job> decode_delete_job(http_response_view const& r, decode_limits 
     if (id->get_string().empty()) return d.malformed("response \"jobId\" is empty");
     job.job_id = id->get_string();
 
+    // tasksCount is informational: one it cannot read is left out rather than losing the
+    // jobId of a job the server has queued (a delete is never resent).
     auto tasks = optional_integer(data, "tasksCount", 0, d);
-    if (!tasks) return tasks.error();
-    job.tasks_count = *tasks;
+    if (tasks) job.tasks_count = *tasks;
     job.message = string_or_empty(envelope, "message");
     return job;
   });
@@ -236,10 +237,11 @@ result<delete_status> decode_delete_status(http_response_view const& r,
       return d.malformed("response has no \"tasksLeft\" for a job that is not completed");
     st.tasks_left = left->value_or(0);
 
+    // Informational too: an unreadable time is left out; the poll still says how far the
+    // job is.
     auto last = optional_integer(data, "lastTaskCompletedTime",
                                  std::numeric_limits<std::int64_t>::min(), d);
-    if (!last) return last.error();
-    st.last_task_completed_time = *last;
+    if (last) st.last_task_completed_time = *last;
     return st;
   });
 }

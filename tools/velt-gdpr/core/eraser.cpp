@@ -204,10 +204,13 @@ asio::awaitable<void> eraser::queue_worker(eraser* e, asio::cancellation_signal*
       e->refuse_credentials(details);
       break;
     }
-    // A request that failed before it was sent (attempts 0), or with an answer that says
-    // the server did nothing (an error status), was not queued; a transport failure after
-    // sending may have been (the client never resends a deletion blindly).
-    bool const maybe_queued = details.http_status == 0 && details.attempts > 0;
+    // Not queued: a request that was never sent (attempts 0), or one the server refused
+    // with a 4xx answer (bad request, credentials, throttling). Anything else may have
+    // been: a transport failure after sending, a 5xx (a gateway can time out while the API
+    // goes on and queues the job; Velt documents calls of up to ~5 minutes), or a 2xx
+    // whose body could not be read. The client never resends a deletion blindly.
+    bool const refused = details.http_status >= 400 && details.http_status < 500;
+    bool const maybe_queued = details.attempts > 0 && !refused;
     json::object error = error_json(details);
     error["maybeQueued"] = maybe_queued;
     e->print(json::object{{"event", "failed"},
