@@ -157,11 +157,12 @@ result<user_data_page> decode_user_data(http_response_view const& r, decode_limi
 
   for (auto const& member : **data) {
     if (member.value().is_array()) continue;
+    // A feature may be missing from a page (an empty one); a null feature, as a JavaScript
+    // server may write an empty one, is the same: kept in "data" as it came, no items.
+    if (member.value().is_null()) continue;
     // The contract puts the token in "result"; one found in "data" is kept verbatim with
     // the rest of "data" but is neither a feature nor used for paging.
-    if (member.key() == "nextPageToken" &&
-        (member.value().is_string() || member.value().is_null()))
-      continue;
+    if (member.key() == "nextPageToken" && member.value().is_string()) continue;
     return d.malformed("response feature " + quoted(member.key()) + " is " +
                        std::string(kind_name(member.value())) + ", not an array");
   }

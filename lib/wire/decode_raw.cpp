@@ -211,10 +211,16 @@ class scanner {
     bool const ok = members([&](string_span key) {
       if (key.escaped) return false;
       if (peek() != '[') {
-        // The reference decoder keeps a string or null "nextPageToken" inside data as data;
-        // it is not a feature. Anything else it refuses, with its own message.
+        // A null member is a feature with no items on this page (as a missing one). After
+        // an array of that name, the reference keeps the last member: it decides.
+        if (peek() == 'n') {
+          for (auto const& f : out.features)
+            if (f.name == key.text) return false;
+          return literal_null_or_fail();
+        }
+        // The reference decoder keeps a string "nextPageToken" inside data as data; it is
+        // not a feature. Anything else it refuses, with its own message.
         if (key.text != "nextPageToken") return false;
-        if (peek() == 'n') return literal_null_or_fail();
         auto s = string_value();
         return s.has_value();
       }

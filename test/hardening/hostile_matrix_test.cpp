@@ -333,5 +333,30 @@ TEST(HardeningContract, InvalidArgumentAtHttp500IsNotRetried) {
   EXPECT_EQ(srv.requests(), 1u);
 }
 
+TEST(HardeningContract, NullFeaturesAreEmptyOnesInBothFormats) {
+  raw_http_server srv([](raw_request const&) {
+    return http_response(200, R"({"result":{"status":"success","data":{"comments":[{"commentId":1}],)"
+                              R"("reactions":null,"recordings":null}}})");
+  });
+  for (page_format f : {page_format::parsed, page_format::raw}) {
+    asio::io_context io;
+    velt::client c(io.get_executor(), plain_options(srv.url()));
+    user_data_request request{.organization_id = "org-1", .user_id = "user-1"};
+    page_stream pages = c.async_fetch_all_user_data(std::move(request), f);
+    auto [ec, page] = run(io, pages.async_next(asio::as_tuple(asio::use_awaitable)));
+    ASSERT_FALSE(ec) << pages.last_error().to_string();
+    ASSERT_TRUE(page);
+    EXPECT_EQ(page->item_count(), 1u);
+    EXPECT_TRUE(page->is_last());
+  }
+  asio::io_context io;
+  velt::client c(io.get_executor(), plain_options(srv.url()));
+  user_data_request request{.organization_id = "org-1", .user_id = "user-1"};
+  auto [ec, d] = run(io, c.async_fetch_user_data(std::move(request), asio::as_tuple(asio::use_awaitable)));
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(d.data.at("reactions"), boost::json::array());  // known features: always arrays
+  EXPECT_EQ(d.data.at("comments").as_array().size(), 1u);
+}
+
 }  // namespace
 }  // namespace velt::hardening

@@ -123,6 +123,19 @@ TEST(WireRaw, EndOfDataFormsAndTokens) {
   EXPECT_EQ(r->next_page_token(), "a/b");
 }
 
+TEST(WireRaw, NullFeaturesAgreeWithParsed) {
+  for (std::string_view data : {R"({"comments":[1],"recordings":null})", R"({"recordings":null})",
+                                R"({"comments":null,"comments":[2]})", R"({"comments":[2],"comments":null})",
+                                R"({"comments":null,"comments":null})", R"({"nextPageToken":null,"reactions":[]})",
+                                R"({"comments":nul})", R"({"comments":nulls})"}) {
+    expect_same(200, page(data));
+  }
+  auto const r = raw(200, page(R"({"comments":[1],"recordings":null})"));
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  ASSERT_EQ(r->raw_features().size(), 1u);  // a null feature has no items: not listed
+  EXPECT_EQ(r->raw_features()[0].name, "comments");
+}
+
 TEST(WireRaw, RepeatedTokenInsideDataAgreesWithParsed) {
   for (std::string_view data : {R"({"nextPageToken":[1],"nextPageToken":"x","comments":[2]})",
                                 R"({"nextPageToken":"x","nextPageToken":[1],"comments":[2]})",

@@ -211,10 +211,16 @@ TEST(WireDecodeUserData, FeatureNotAnArrayIsAnError) {
                    R"("comments" is a string, not an array)");
   expect_malformed(decode(200, R"({"result":{"data":{"comments":[],"reactions":{}}}})"),
                    R"("reactions" is an object)");
-  expect_malformed(decode(200, R"({"result":{"data":{"recordings":null}}})"),
-                   R"("recordings" is null)");
   expect_malformed(decode(200, R"({"result":{"data":{"userProfiles":7}}})"),
                    R"("userProfiles" is a number)");
+}
+
+TEST(WireDecodeUserData, NullFeatureIsAnEmptyOne) {
+  // "A feature array may be missing from a page: treat it as empty"; null is the same.
+  auto const page = decode(200, R"({"result":{"data":{"comments":[1,2],"recordings":null}}})");
+  ASSERT_TRUE(page.has_value()) << page.error().to_string();
+  EXPECT_EQ(page->item_count(), 2u);
+  EXPECT_TRUE(page->is_last());
 }
 
 TEST(WireDecodeUserData, TokenInsideDataIsKeptButNotUsed) {
