@@ -75,7 +75,9 @@ class user_data_page {
   user_data_page(boost::json::object data, std::optional<std::string> next_page_token,
                  std::size_t index = 0);
 
-  /// The page's whole `data` object: every feature array, known or unknown.
+  /// The page's whole `data` object: every feature array, known or unknown, as the server
+  /// sent it; also a `null` feature (no items on this page) and a string `nextPageToken`
+  /// found inside `data` (not used for paging).
   boost::json::object const& data() const noexcept { return data_; }
   /// Moves the `data` object out (the page is left with an empty one).
   boost::json::object release_data() noexcept;
@@ -85,8 +87,8 @@ class user_data_page {
   boost::json::array const& reactions() const noexcept { return feature("reactions"); }
   boost::json::array const& recordings() const noexcept { return feature("recordings"); }
   boost::json::array const& notifications() const noexcept { return feature("notifications"); }
-  /// Any feature by name; an empty array when missing (or, for a page built by hand, when
-  /// the member is not an array). The decoder refuses pages whose features are not arrays.
+  /// Any feature by name; an empty array when missing or not an array (`null`). The
+  /// decoder refuses pages with other non-array members of `data`.
   boost::json::array const& feature(std::string_view name) const noexcept;
 
   /// The token for the next page; `std::nullopt` on the last page (the server sent the
@@ -112,8 +114,8 @@ class user_data_page {
   page_format format() const noexcept { return format_; }
   /// The features of a `raw` page in server order, each item the exact JSON text the
   /// server sent (valid JSON, valid UTF-8; numbers spelled as sent). Empty for a `parsed`
-  /// page. A string or null `nextPageToken` member of `data` is not a feature and is not
-  /// listed (`parsed` pages keep it inside `data()`).
+  /// page. A `null` member of `data` (a feature with no items here) and a string
+  /// `nextPageToken` member are not listed (`parsed` pages keep them inside `data()`).
   std::span<raw_feature const> raw_features() const noexcept { return raw_; }
   /// True when no feature array of this raw page holds whitespace outside its strings (the
   /// server sent compact JSON): items, and each feature's `text`, can be copied as they

@@ -208,26 +208,24 @@ class scanner {
 
   bool data_object(page& out) {
     if (++depth_ > max_depth_) return false;  // 3
+    // Every member name of data met so far: the reference keeps the last value of a
+    // repeated name in the place of its first, so any repeat goes to it.
+    std::vector<std::string_view> names;
     bool const ok = members([&](string_span key) {
       if (key.escaped) return false;
+      for (std::string_view n : names)
+        if (n == key.text) return false;
+      names.push_back(key.text);
       if (peek() != '[') {
-        // A null member is a feature with no items on this page (as a missing one). After
-        // an array of that name, the reference keeps the last member: it decides.
-        if (peek() == 'n') {
-          for (auto const& f : out.features)
-            if (f.name == key.text) return false;
-          return literal_null_or_fail();
-        }
+        // A null member is a feature with no items on this page (as a missing one).
+        if (peek() == 'n') return literal_null_or_fail();
         // The reference decoder keeps a string "nextPageToken" inside data as data; it is
         // not a feature. Anything else it refuses, with its own message.
         if (key.text != "nextPageToken") return false;
         auto s = string_value();
         return s.has_value();
       }
-      for (auto const& f : out.features)
-        if (f.name == key.text) return false;  // repeated feature: the reference decides
-      // An array named nextPageToken may be repeated by a string one later (the reference
-      // keeps the last member of a name): let the reference decide.
+      // An array named nextPageToken: the reference decides (it is data there).
       if (key.text == "nextPageToken") return false;
       out.features.push_back(raw_feature{std::string(key.text), {}});
       return feature_array(out.features.back(), out.compact);

@@ -125,6 +125,9 @@ TEST(WireRaw, EndOfDataFormsAndTokens) {
 
 TEST(WireRaw, NullFeaturesAgreeWithParsed) {
   for (std::string_view data : {R"({"comments":[1],"recordings":null})", R"({"recordings":null})",
+                                R"({"comments":null,"reactions":[1],"comments":[2]})",
+                                R"({"comments":[2],"reactions":[1],"comments":null})",
+                                R"({"comments":[2],"reactions":[1],"comments":[3]})",
                                 R"({"comments":null,"comments":[2]})", R"({"comments":[2],"comments":null})",
                                 R"({"comments":null,"comments":null})", R"({"nextPageToken":null,"reactions":[]})",
                                 R"({"comments":nul})", R"({"comments":nulls})"}) {
