@@ -49,8 +49,9 @@ struct timeout_options {
   /// Whole request: writing it and reading the complete response. Velt documents that a
   /// page "may take a few seconds" and a delete call up to ~5 minutes.
   std::chrono::milliseconds request = 360s;
-  /// No response byte for this long once a response has started. The wait for the first
-  /// byte is bounded by `request` alone (a delete call may take ~5 minutes to answer).
+  /// No response byte for this long. For a delete (which Velt says may take ~5 minutes to
+  /// answer), the wait for the first byte of the final response is bounded by `request`
+  /// alone, also after a "102 Processing"; the limit runs between bytes once it has started.
   std::chrono::milliseconds idle_read = 120s;
 };
 
@@ -104,7 +105,10 @@ struct client_options {
   /// to a thread pool's executor to keep an I/O thread free for other work while a page is
   /// decoded (a 650 KB page takes about 0.3 ms in `page_format::raw`, 1.7 ms parsed): the
   /// operation hops there for the decode and resumes on its own executor with the result.
-  /// The executor must keep running while operations are in flight.
+  /// The executor must keep running while operations are in flight, and must be stopped
+  /// and joined before the client's own execution context is destroyed (a decode that
+  /// finishes hands its result to that context). Bodies waiting there for a decode thread
+  /// are outside `max_buffered_response_bytes`: at most one per operation in flight.
   std::optional<boost::asio::any_io_executor> decode_executor;
   /// Bodies smaller than this are decoded in place even with a `decode_executor`: the hop
   /// to another thread and back would cost more than the decode.

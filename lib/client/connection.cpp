@@ -202,6 +202,7 @@ asio::awaitable<exchange_result> connection::exchange_on(Stream& s, request_type
   // The body budget is taken once the final response's header is in (its Content-Length
   // known) and held until the body is read.
   std::optional<permit> body_permit;
+  bool message_started = false;  // bytes of the message being parsed have arrived
   for (unsigned interim = 0;; ++interim) {
     while (!parser->is_done()) {
       if (limits.body_budget != nullptr && !body_permit && parser->is_header_done() &&
@@ -218,16 +219,19 @@ asio::awaitable<exchange_result> connection::exchange_on(Stream& s, request_type
         body_permit.emplace(*limits.body_budget, need);
         if (parser->is_done()) break;
       }
-      // The idle limit runs between bytes of a response that has started. The wait for its
-      // first byte is bounded by the request's deadline only: Velt documents a delete call
-      // that takes up to ~5 minutes to answer, and a page that may take seconds.
+      // The idle limit runs between bytes of a message. Before the first byte of each
+      // message (the final one after any interim 1xx) it applies only when asked for:
+      // Velt documents a delete call that takes up to ~5 minutes to answer, and a server
+      // may send "102 Processing" while it works.
       auto expiry = deadline;
-      if (limits.idle_read.count() > 0 && r.response_started)
+      bool const idle_applies = message_started || limits.idle_read_before_first_byte ||
+                                deadline == clock_type::time_point::max();
+      if (limits.idle_read.count() > 0 && idle_applies)
         expiry = std::min(expiry, clock_type::now() + limits.idle_read);
       t.expires_at(expiry);
       auto [rec, n] = co_await http::async_read_some(s, buffer_, *parser, tuple_awaitable);
       counters.add(counters.bytes_received, n);
-      if (parser->got_some() || buffer_.size() > 0) r.response_started = true;
+      if (parser->got_some() || buffer_.size() > 0) r.response_started = message_started = true;
       if (rec) {
         r.ec = rec;
         r.what = "read response";
@@ -248,6 +252,7 @@ asio::awaitable<exchange_result> connection::exchange_on(Stream& s, request_type
       co_return r;
     }
     fresh_parser();
+    message_started = buffer_.size() > 0;  // the final response may follow in the same read
   }
   t.expires_never();
   auto res = parser->release();

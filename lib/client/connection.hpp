@@ -55,6 +55,10 @@ struct exchange_limits {
   std::size_t max_header_bytes;
   std::size_t max_body_bytes;
   std::chrono::milliseconds idle_read;
+  /// Whether `idle_read` also bounds the wait for a response's first byte. Off for requests
+  /// the server may take minutes to answer (a delete); their wait is bounded by the
+  /// request's deadline (when there is none, `idle_read` bounds it anyway).
+  bool idle_read_before_first_byte = true;
   /// Shared bound on body bytes being read (null: none); `body_budget_bytes` is its size.
   fifo_semaphore* body_budget = nullptr;
   std::size_t body_budget_bytes = 0;

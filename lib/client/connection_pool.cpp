@@ -105,7 +105,12 @@ asio::awaitable<send_result> connection_pool::async_send(request_type const& req
 
     counters_.add(counters_.requests);
     auto const started = clock_type::now();
-    exchange_result r = co_await c->async_exchange(req, limits_, o.deadline,
+    // A request that is not safe to repeat (a delete) may take the server minutes to
+    // answer: only its deadline bounds the wait for the first byte. For the others, the
+    // idle limit also finds a kept-alive connection whose peer vanished without a word.
+    exchange_limits limits = limits_;
+    limits.idle_read_before_first_byte = o.idempotent;
+    exchange_result r = co_await c->async_exchange(req, limits, o.deadline,
                                                    tls_ ? &sessions_ : nullptr);
     if (!r.ec) {
       counters_.add(counters_.responses);

@@ -187,6 +187,33 @@ TEST(HardeningInterim, DeletionAfterContinueIsNotResent) {
   EXPECT_EQ(srv.requests(), 1u);
 }
 
+TEST(HardeningInterim, ADeletionThatSaysProcessingIsWaitedFor) {
+  // "102 Processing", then the answer later than the idle limit: a delete waits for it
+  // (up to the request timeout) instead of losing the jobId of a job the server queued.
+  raw_http_server srv([](int fd, raw_request const&) {
+    if (!send_all(fd, interim(102, "Processing"))) return;
+    std::this_thread::sleep_for(600ms);
+    send_all(fd, http_response(202, R"({"status":"success","message":"queued",)"
+                                    R"("data":{"jobId":"job-2"},"statusCode":202})"));
+  });
+  asio::io_context io;
+  client_options o = plain_options(srv.url());
+  o.timeouts.idle_read = 150ms;
+  velt::client c(io.get_executor(), o);
+  error_details details;
+  boost::system::error_code got;
+  delete_job job;
+  c.async_delete_all_user_data({.user_ids = {"u"}}, details,
+                               [&](boost::system::error_code ec, delete_job j) {
+                                 got = ec;
+                                 job = std::move(j);
+                               });
+  io.run_for(10s);
+  EXPECT_FALSE(got) << details.to_string();
+  EXPECT_EQ(job.job_id, "job-2");
+  EXPECT_EQ(srv.requests(), 1u);
+}
+
 TEST(HardeningInterim, OverTls) {
   tls_test_server ok(TLS1_2_VERSION, TLS1_3_VERSION, scratch_dir(),
                      interim(100, "Continue") + interim(103, "Early Hints") +
