@@ -67,6 +67,8 @@ client_impl::client_impl(asio::any_io_executor ex, client_options opts)
   if (auto e = validate_header_value("auth_token", options_.auth_token)) refuse(e);
   if (auto e = validate_header_value("user_agent", options_.user_agent)) refuse(e);
   if (options_.max_connections == 0) refuse("max_connections must be at least 1");
+  if (options_.decode_executor && !*options_.decode_executor)
+    refuse("decode_executor is set but holds no executor");
   if (options_.retry.max_attempts == 0) refuse("retry.max_attempts must be at least 1");
   if (options_.limits.max_body_bytes == 0) refuse("limits.max_body_bytes must be positive");
   if (options_.limits.max_depth == 0) refuse("limits.max_depth must be positive");

@@ -137,6 +137,26 @@ TEST(CliErase, AFailedDeletionRequestExitsThree) {
   EXPECT_EQ(srv.stats().requests_to(wire::endpoint::delete_user_data), 3u);
 }
 
+TEST(CliErase, ADeletionTheServerRefusedWasNotQueued) {
+  mock::server srv(small_server(4));
+  auto const users = srv.user_ids();
+  mock::fault f;
+  f.kind = mock::fault_kind::http_error_json;
+  f.http_status = 400;
+  f.endpoint = wire::endpoint::delete_user_data;
+  f.user_id = users[2];
+  srv.add_fault(f);
+  temp_dir dir;
+  auto const r = run(command("erase", srv, {"--users-file", users_file(dir, users).string(), "--batch-size", "2"}),
+                     credentials_env(srv));
+  EXPECT_EQ(r.code, 3) << r.err;
+  auto const failed = events(json_lines(r.out), "failed");
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0].at("error").at("httpStatus"), 400);
+  EXPECT_EQ(failed[0].at("error").at("maybeQueued"), false);  // a 4xx refusal: nothing queued
+  EXPECT_EQ(r.err.find("may have been queued"), std::string::npos) << r.err;
+}
+
 TEST(CliErase, VerifyThatCannotCheckExitsThree) {
   mock::server srv(small_server(3));
   auto const users = srv.user_ids();

@@ -163,6 +163,15 @@ TEST(UsersSource, SizesTheDuplicateFilterFromTheFileOnce) {
   while (src.next()) ++n;
   EXPECT_EQ(n, 100000u);
   EXPECT_EQ(src.filter_bytes(), 131072u * 16u);
+  // A shard's filter is sized for the shard's share of the file.
+  o.shard = velt::gdpr::shard_spec{0, 4};
+  velt::gdpr::users_source quarter(o);
+  ASSERT_TRUE(quarter.next());
+  EXPECT_EQ(quarter.filter_bytes(), 32768u * 16u);
+  std::size_t in_shard = 1;
+  while (quarter.next()) ++in_shard;
+  EXPECT_NEAR(static_cast<double>(in_shard), 25000.0, 1500.0);
+  EXPECT_LE(quarter.filter_bytes(), 32768u * 16u);
 }
 
 TEST(Shard, Fnv1a64KnownVectors) {

@@ -73,6 +73,20 @@ TEST(ClientFetch, RawFormatGivesTheSameItemsAsText) {
     for (std::string_view item : f.items) EXPECT_TRUE(wire::parse_json(item)) << item;
 }
 
+// The thread each co_await of a stream resumed on (one per page, and one for the end).
+asio::awaitable<std::vector<std::thread::id>> pages_and_threads(velt::client c, std::string org,
+                                                                std::string user) {
+  std::vector<std::thread::id> out;
+  user_data_request request{.organization_id = std::move(org), .user_id = std::move(user)};
+  page_stream s = c.async_fetch_all_user_data(std::move(request));
+  for (;;) {
+    auto page = co_await s.async_next(asio::use_awaitable);
+    out.push_back(std::this_thread::get_id());
+    if (!page) break;
+  }
+  co_return out;
+}
+
 TEST(ClientFetch, DecodeExecutorDecodesElsewhereAndGivesTheSameResults) {
   mock::server srv(small_data());
   // The decode executor: an io_context on a thread of its own; run() returns how many
@@ -97,6 +111,12 @@ TEST(ClientFetch, DecodeExecutorDecodesElsewhereAndGivesTheSameResults) {
       pages += got.pages;
     }
   }
+  // The consumer is resumed on the client's executor (this thread runs `io`), never on
+  // the decode thread.
+  auto const resumed = run(io, pages_and_threads(c, srv.organization_id(), srv.user_ids()[0]));
+  EXPECT_GT(resumed.size(), 1u);
+  for (auto const& id : resumed) EXPECT_EQ(id, std::this_thread::get_id());
+  pages += resumed.size() - 1;
   // An error answer decoded there is the same typed error.
   velt::client refused(io.get_executor(), [&] {
     client_options bad = o;
@@ -113,6 +133,10 @@ TEST(ClientFetch, DecodeExecutorDecodesElsewhereAndGivesTheSameResults) {
   guard.reset();
   decode_thread.join();
   EXPECT_EQ(decoded_there, pages + 1);  // every page, and the error answer
+
+  client_options empty = options_for(srv);
+  empty.decode_executor.emplace();  // set, but holding no executor
+  EXPECT_THROW(velt::client(io.get_executor(), empty), velt::error);
 }
 
 asio::awaitable<user_data> merged(velt::client c, std::string org, std::string user) {

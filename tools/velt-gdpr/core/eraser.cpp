@@ -37,6 +37,25 @@ using std::chrono::steady_clock;
 
 namespace {
 
+// An answer with one of these statuses says the server did not act on the request (the
+// API may pair them with any HTTP status: "decide from status first").
+bool says_not_done(velt::status s) {
+  switch (s) {
+    case velt::status::invalid_argument:
+    case velt::status::failed_precondition:
+    case velt::status::out_of_range:
+    case velt::status::permission_denied:
+    case velt::status::unauthenticated:
+    case velt::status::not_found:
+    case velt::status::already_exists:
+    case velt::status::resource_exhausted:
+    case velt::status::unimplemented:
+      return true;
+    default:
+      return false;
+  }
+}
+
 bool is_refusal(velt::status s) {
   return s == velt::status::permission_denied || s == velt::status::unauthenticated;
 }
@@ -209,7 +228,8 @@ asio::awaitable<void> eraser::queue_worker(eraser* e, asio::cancellation_signal*
     // been: a transport failure after sending, a 5xx (a gateway can time out while the API
     // goes on and queues the job; Velt documents calls of up to ~5 minutes), or a 2xx
     // whose body could not be read. The client never resends a deletion blindly.
-    bool const refused = details.http_status >= 400 && details.http_status < 500;
+    bool const refused = (details.http_status >= 400 && details.http_status < 500) ||
+                         (details.http_status != 0 && says_not_done(details.status));
     bool const maybe_queued = details.attempts > 0 && !refused;
     json::object error = error_json(details);
     error["maybeQueued"] = maybe_queued;

@@ -154,6 +154,7 @@ class export_engine {
   std::atomic<std::uint64_t> total_users_{0};
   std::atomic<bool> total_known_{false};
   std::atomic<bool> users_cancel_{false};
+  std::atomic<bool> count_cancel_{false};  // a stopped run does not wait for the count
   std::mutex report_write_mutex_;
   bool report_write_warned_ = false;
 };
@@ -382,6 +383,7 @@ void export_engine::refuse_credentials(velt::error_details const& d) {
   con_.error(fmt::format("{} ({}); check VELT_API_KEY / --api-key-file and VELT_AUTH_TOKEN / "
                          "--auth-token-file; stopping the run",
                          explanation, d.to_string()));
+  count_cancel_ = true;
   runner_->stop();
 }
 
@@ -389,6 +391,7 @@ void export_engine::local_failure(std::string const& user, std::string const& wh
   report_.add_failure(user_failure{user, velt::status::internal, 0, what, 0});
   if (!fatal_.exchange(true)) {
     con_.error("cannot write the export: " + what + "; stopping the run");
+    count_cancel_ = true;
     runner_->stop();
   }
 }
@@ -483,13 +486,14 @@ asio::awaitable<void> export_engine::watch_signals(export_engine* e) {
                              "(a second signal exits at once)",
                              signal_name(sig), e->runner_->in_flight()));
     e->users_cancel_ = true;
+    e->count_cancel_ = true;
     e->runner_->stop();
   }
 }
 
 asio::awaitable<void> export_engine::count_users(export_engine* e) {
   try {
-    if (auto n = users_source::count(e->settings_.users, &e->users_cancel_)) {
+    if (auto n = users_source::count(e->settings_.users, &e->count_cancel_)) {
       e->total_users_ = *n;
       e->total_known_ = true;
     }
@@ -566,11 +570,10 @@ export_result export_engine::run() {
   for (unsigned i = 1; i < std::max(1u, settings_.threads); ++i) threads.emplace_back([this] { io_.run(); });
   io_.run();
   for (auto& t : threads) t.join();
-  // Stop the report ticker now rather than at its next tick (up to a second: every run
-  // used to end that much later than its work), and let a count still reading a long
-  // users file give up.
+  // Stop the report ticker now rather than at its next tick (every run used to end up to
+  // 100 ms later than its work). A count still reading a long users file is waited for
+  // (the final total needs it), unless the run was stopped.
   stop_report_ticker_ = true;
-  users_cancel_ = true;
   asio::post(report_strand_, [this] {
     if (report_timer_) report_timer_->cancel();
   });

@@ -130,8 +130,10 @@ void users_source::presize_filter() {
   if (!filter_duplicates_ || !regular_file_ || buffer_.empty() || file_size_ <= buffer_.size()) return;
   auto const lines = static_cast<std::size_t>(std::count(buffer_.begin(), buffer_.end(), '\n'));
   if (lines == 0) return;
+  // Only this shard's ids reach the filter.
   double const estimate = static_cast<double>(file_size_) / static_cast<double>(buffer_.size()) *
-                          static_cast<double>(lines);
+                          static_cast<double>(lines) /
+                          static_cast<double>(std::max<std::uint64_t>(1, options_.shard.count));
   seen_.reserve(static_cast<std::size_t>(std::min(estimate, static_cast<double>(seen_ids::max_reserve_ids))));
 }
 
