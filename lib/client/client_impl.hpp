@@ -157,6 +157,7 @@ boost::asio::awaitable<result<T>> client_impl::call(
         decoded_opt.emplace(decode_now());
       }
       auto& decoded = *decoded_opt;
+      sent.body_permit.reset();  // the body is decoded: its budget share goes back
       if (decoded) {
         budget_.on_success();
         co_return std::move(*decoded);

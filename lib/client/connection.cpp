@@ -263,6 +263,7 @@ asio::awaitable<exchange_result> connection::exchange_on(Stream& s, request_type
   if (auto it = res.find(http::field::content_type); it != res.end())
     r.response.content_type = std::string(it->value());
   r.response.body = std::move(res.body());
+  r.body_permit = std::move(body_permit);
   co_return r;
 }
 

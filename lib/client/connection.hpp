@@ -45,6 +45,9 @@ struct exchange_result {
   bool request_sent = false;     ///< some request bytes left us: it may have reached the server
   bool response_started = false; ///< some response bytes arrived
   http_response response;
+  /// The body's share of the pool's body budget, held until the body is decoded (the
+  /// caller drops it): a body waiting for a decode thread still counts.
+  std::optional<permit> body_permit;
 };
 
 /// Interim (1xx) responses accepted before the final response of one exchange; one more

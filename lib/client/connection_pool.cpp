@@ -118,6 +118,7 @@ asio::awaitable<send_result> connection_pool::async_send(request_type const& req
           std::chrono::duration_cast<std::chrono::microseconds>(clock_type::now() - started));
       if (r.response.keep_alive) put_idle(std::move(c));
       out.response = std::move(r.response);
+      out.body_permit = std::move(r.body_permit);
       co_return out;
     }
     c.reset();

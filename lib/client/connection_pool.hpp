@@ -28,6 +28,9 @@ struct send_result {
   std::optional<error_details> error;  ///< no complete response (transport failure)
   bool may_have_reached_server = false;  ///< with `error`: request bytes were sent
   http_response response;                ///< when no error
+  /// The response body's share of the body budget: released when the caller drops it,
+  /// after decoding the body.
+  std::optional<permit> body_permit;
 };
 
 /// What a request is, for the pool's decisions.

@@ -55,7 +55,14 @@ class permit {
   permit() = default;
   explicit permit(fifo_semaphore& s, std::size_t n = 1) : sem_(&s), n_(n) {}
   permit(permit&& o) noexcept : sem_(std::exchange(o.sem_, nullptr)), n_(o.n_) {}
-  permit& operator=(permit&&) = delete;
+  permit& operator=(permit&& o) noexcept {
+    if (this != &o) {
+      if (sem_) sem_->release(n_);
+      sem_ = std::exchange(o.sem_, nullptr);
+      n_ = o.n_;
+    }
+    return *this;
+  }
   ~permit() {
     if (sem_) sem_->release(n_);
   }

@@ -100,6 +100,13 @@ TEST(ClientPool, ABodyBudgetSmallerThanAPageStillExportsEverythingExactly) {
   for (auto const& f : failures) ADD_FAILURE() << f.user << ": " << f.problem;
   EXPECT_EQ(st.retries, 0u);
   EXPECT_GT(srv.stats().faults_injected, 0u);
+  // A body keeps its budget share until it is decoded, also on a decode executor: the
+  // same exact export, nothing deadlocks.
+  boost::asio::thread_pool decoders(1);
+  o.decode_executor = decoders.get_executor();
+  failures = export_all_concurrently(srv, o, 2, &st);
+  for (auto const& f : failures) ADD_FAILURE() << f.user << " (decode executor): " << f.problem;
+  decoders.join();
 }
 
 TEST(ClientPool, NeverExceedsItsCapEvenUnderFaults) {
