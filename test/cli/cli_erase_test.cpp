@@ -109,15 +109,20 @@ TEST(CliErase, StatusOfAnUnknownJobExitsThree) {
   EXPECT_EQ(lines[0].at("error").at("status"), "NOT_FOUND");
 }
 
+// The deletion request naming `user` is answered with an error envelope at `http_status`.
+mock::fault deletion_answered(unsigned http_status, std::string const& user) {
+  mock::fault f;
+  f.kind = mock::fault_kind::http_error_json;
+  f.http_status = http_status;
+  f.endpoint = wire::endpoint::delete_user_data;
+  f.user_id = user;
+  return f;
+}
+
 TEST(CliErase, AFailedDeletionRequestExitsThree) {
   mock::server srv(small_server(6));
   auto const users = srv.user_ids();
-  mock::fault f;
-  f.kind = mock::fault_kind::http_error_json;
-  f.http_status = 500;
-  f.endpoint = wire::endpoint::delete_user_data;
-  f.user_id = users[4];
-  srv.add_fault(f);
+  srv.add_fault(deletion_answered(500, users[4]));
   temp_dir dir;
   auto const r = run(command("erase", srv, {"--users-file", users_file(dir, users).string(), "--batch-size", "2",
                                             "--wait", "--poll-interval", "0.05"}),
@@ -140,12 +145,7 @@ TEST(CliErase, AFailedDeletionRequestExitsThree) {
 TEST(CliErase, ADeletionTheServerRefusedWasNotQueued) {
   mock::server srv(small_server(4));
   auto const users = srv.user_ids();
-  mock::fault f;
-  f.kind = mock::fault_kind::http_error_json;
-  f.http_status = 400;
-  f.endpoint = wire::endpoint::delete_user_data;
-  f.user_id = users[2];
-  srv.add_fault(f);
+  srv.add_fault(deletion_answered(400, users[2]));
   temp_dir dir;
   auto const r = run(command("erase", srv, {"--users-file", users_file(dir, users).string(), "--batch-size", "2"}),
                      credentials_env(srv));

@@ -20,7 +20,9 @@
 //     is reported with a problem "user id longer than <max> bytes" and at most its first
 //     64 bytes, never dropped silently, and is neither deduplicated nor sharded;
 //   - counts(): lines read, duplicates and other-shard ids as in the model;
-//   - users_source::count() is the number of users next() yields;
+//   - users_source::count() is the number of ids next() meets, duplicates included: the
+//     users it yields plus the duplicates it skipped (duplicates_met(), the progress
+//     total's correction);
 //   - over all K, the shards' ids are disjoint and together the unsharded ids (implied
 //     by the model, checked by comparing with it for every K).
 #include "fuzz_support.hpp"
@@ -199,7 +201,9 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
 
     auto const n = velt::gdpr::users_source::count(options);
     check(n.has_value(), "count() could not count a regular file");
-    check(*n == m.entries.size(), "count() differs from what next() yields");
+    check(source.duplicates_met() == m.duplicates, "duplicates_met() differs from the model");
+    check(*n == m.entries.size() + m.duplicates,
+          "count() differs from what next() yields plus the duplicates it skipped");
   }
   return 0;
 }

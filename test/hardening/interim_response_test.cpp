@@ -163,27 +163,37 @@ TEST(HardeningInterim, SwitchingProtocolsIsATypedError) {
   EXPECT_EQ(fetch_once(plain_options(late.url())).ec, make_error_code(errc::malformed_response));
 }
 
+// One deletion request for user "u" with a fresh client (a completion handler, so that
+// the details of a failure are kept).
+struct deletion {
+  boost::system::error_code ec;
+  delete_job job;
+  error_details details;
+};
+deletion delete_once(client_options o) {
+  asio::io_context io;
+  velt::client c(io.get_executor(), std::move(o));
+  deletion d;
+  c.async_delete_all_user_data({.user_ids = {"u"}}, d.details,
+                               [&d](boost::system::error_code ec, delete_job j) {
+                                 d.ec = ec;
+                                 d.job = std::move(j);
+                               });
+  io.run_for(10s);
+  return d;
+}
+
 TEST(HardeningInterim, DeletionAfterContinueIsNotResent) {
   raw_http_server srv([](raw_request const&) {
     return interim(100, "Continue") +
            http_response(202, R"({"status":"success","message":"queued",)"
                               R"("data":{"jobId":"job-1","tasksCount":3},"statusCode":202})");
   });
-  asio::io_context io;
   client_options o = plain_options(srv.url());
   o.retry.max_attempts = 3;
-  velt::client c(io.get_executor(), o);
-  error_details details;
-  boost::system::error_code got;
-  delete_job job;
-  c.async_delete_all_user_data({.user_ids = {"u"}}, details,
-                               [&](boost::system::error_code ec, delete_job j) {
-                                 got = ec;
-                                 job = std::move(j);
-                               });
-  io.run_for(10s);
-  EXPECT_FALSE(got) << details.to_string();
-  EXPECT_EQ(job.job_id, "job-1");
+  auto const d = delete_once(o);
+  EXPECT_FALSE(d.ec) << d.details.to_string();
+  EXPECT_EQ(d.job.job_id, "job-1");
   EXPECT_EQ(srv.requests(), 1u);
 }
 
@@ -196,21 +206,11 @@ TEST(HardeningInterim, ADeletionThatSaysProcessingIsWaitedFor) {
     send_all(fd, http_response(202, R"({"status":"success","message":"queued",)"
                                     R"("data":{"jobId":"job-2"},"statusCode":202})"));
   });
-  asio::io_context io;
   client_options o = plain_options(srv.url());
   o.timeouts.idle_read = 150ms;
-  velt::client c(io.get_executor(), o);
-  error_details details;
-  boost::system::error_code got;
-  delete_job job;
-  c.async_delete_all_user_data({.user_ids = {"u"}}, details,
-                               [&](boost::system::error_code ec, delete_job j) {
-                                 got = ec;
-                                 job = std::move(j);
-                               });
-  io.run_for(10s);
-  EXPECT_FALSE(got) << details.to_string();
-  EXPECT_EQ(job.job_id, "job-2");
+  auto const d = delete_once(o);
+  EXPECT_FALSE(d.ec) << d.details.to_string();
+  EXPECT_EQ(d.job.job_id, "job-2");
   EXPECT_EQ(srv.requests(), 1u);
 }
 
