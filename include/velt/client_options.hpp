@@ -107,8 +107,8 @@ struct client_options {
   /// operation hops there for the decode and resumes on its own executor with the result.
   /// The executor must keep running while operations are in flight, and must be stopped
   /// and joined before the client's own execution context is destroyed (a decode that
-  /// finishes hands its result to that context). Bodies waiting there for a decode thread
-  /// are outside `max_buffered_response_bytes`: at most one per operation in flight.
+  /// finishes hands its result to that context). A body waiting there for a decode thread
+  /// still holds its share of `max_buffered_response_bytes` until it is decoded.
   std::optional<boost::asio::any_io_executor> decode_executor;
   /// Bodies smaller than this are decoded in place even with a `decode_executor`: the hop
   /// to another thread and back would cost more than the decode.
