@@ -1,6 +1,7 @@
 // velt/client_options.hpp: configuration, statistics and logging of velt::client.
 #pragma once
 
+#include <velt/error.hpp>
 #include <velt/model.hpp>
 #include <velt/wire.hpp>
 
@@ -64,11 +65,9 @@ using log_function = std::function<void(log_level, std::string_view)>;
 
 /// A failed attempt that the client is about to retry (see `client_options::on_retry`).
 struct retry_event {
-  enum class reason {
-    throttled,  ///< HTTP 429 or RESOURCE_EXHAUSTED
-    server,     ///< another retryable answer (5xx, UNAVAILABLE, malformed body, ...)
-    transport,  ///< no answer: connection failure, reset, timeout
-  } why;
+  /// Kept for source compatibility: the same enum as `velt::failure_kind`.
+  using reason = failure_kind;
+  failure_kind why;  ///< throttled, another retryable answer (5xx, ...), or no answer
   error_details const& error;        ///< the failure (attempts = the failed attempt's number)
   std::chrono::milliseconds delay;   ///< the backoff before the next attempt
 };

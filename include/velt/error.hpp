@@ -91,7 +91,31 @@ boost::system::error_code make_error_code(errc e) noexcept;
 /// no error → OK.
 status canonical_status(boost::system::error_code const& ec) noexcept;
 
+/// How far a failed request got: what the server may have seen of it.
+enum class delivery : unsigned char {
+  /// No byte of the request was written: refused before any I/O, no connection could be
+  /// made, or a pool or budget wait ended first. The server cannot have acted on it.
+  not_sent,
+  /// The request was written (perhaps only partly) but no complete answer was read: a
+  /// reset, a timeout, a truncated or unreadable body. The server may have acted on it.
+  maybe_delivered,
+  /// A complete HTTP response was read (`http_status` is set). What the answer says
+  /// decides whether the server acted (see `may_have_taken_effect`).
+  answered,
+};
+
+/// The three kinds of failure that retries, statistics and batch pacing tell apart.
+enum class failure_kind : unsigned char {
+  throttled,  ///< HTTP 429 or RESOURCE_EXHAUSTED: the server asks the client to slow down
+  server,     ///< another answer from a server (4xx, 5xx, a malformed body, ...)
+  transport,  ///< no answer: connection failure, reset, timeout, TLS failure
+};
+
 /// Everything known about one failure.
+///
+/// Operations that take an `error_details&` write it just before they complete (on the
+/// operation's executor); the object must stay alive and untouched by others until the
+/// completion handler has run. It is never written after that.
 struct error_details {
   boost::system::error_code code;    ///< what the completion handler receives
   velt::status status = status::ok;  ///< canonical status (from the body first, HTTP second)
@@ -99,12 +123,27 @@ struct error_details {
   unsigned http_status = 0;          ///< 0 when no HTTP response was received
   std::optional<std::chrono::seconds> retry_after;  ///< from the response, when it had one
   unsigned attempts = 0;             ///< requests made for this operation (0: none)
+  /// How far the last attempt got. `not_sent` for failures found before any I/O.
+  velt::delivery delivery = delivery::not_sent;
 
   /// "PERMISSION_DENIED (HTTP 403): <message>", plus ", after 3 attempts" when attempts > 1.
   /// The " (HTTP n)" part is left out when no response was received, ": <message>" when
   /// the message is empty.
   std::string to_string() const;
 };
+
+/// Throttling, another server answer, or no answer (from `status` and `http_status`).
+failure_kind classify(error_details const& e) noexcept;
+
+/// Whether a failed request may still have taken effect on the server (a deletion may have
+/// been queued). False only when the request was never sent, or when the server answered
+/// with a 4xx or with a status saying it did nothing (INVALID_ARGUMENT, NOT_FOUND,
+/// ALREADY_EXISTS, PERMISSION_DENIED, UNAUTHENTICATED, RESOURCE_EXHAUSTED,
+/// FAILED_PRECONDITION, OUT_OF_RANGE, UNIMPLEMENTED; the API may pair any of them with any
+/// HTTP status). True for everything else: a transport failure after sending, a 5xx (a
+/// gateway may give up while the API goes on), an unreadable 2xx. Never resend a request
+/// that is not safe to repeat while this is true.
+bool may_have_taken_effect(error_details const& e) noexcept;
 
 /// Builds details for `code` with its canonical status (`canonical_status(code)`) and
 /// `message`; no Retry-After, no attempts.

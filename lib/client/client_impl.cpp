@@ -228,12 +228,7 @@ bool client_impl::after_failure(error_details& err, unsigned attempt, bool may_r
     case failure_kind::server: counters_.add(counters_.retries_server); break;
     case failure_kind::transport: counters_.add(counters_.retries_transport); break;
   }
-  if (options_.on_retry) {
-    auto const why = d.kind == failure_kind::throttled ? retry_event::reason::throttled
-                     : d.kind == failure_kind::server  ? retry_event::reason::server
-                                                       : retry_event::reason::transport;
-    options_.on_retry(retry_event{why, err, delay});
-  }
+  if (options_.on_retry) options_.on_retry(retry_event{d.kind, err, delay});
   log(log_level::info, std::string("retrying after ") + level_name(d.kind) + " in " +
                            std::to_string(delay.count()) + " ms (attempt " +
                            std::to_string(attempt) + "): " + err.to_string());

@@ -10,13 +10,6 @@
 
 namespace velt::detail {
 
-failure_kind classify(error_details const& e) noexcept {
-  if (e.status == status::resource_exhausted || e.http_status == 429)
-    return failure_kind::throttled;
-  if (e.http_status != 0) return failure_kind::server;
-  return failure_kind::transport;
-}
-
 bool is_permanent_transport_error(boost::system::error_code const& ec) noexcept {
   if (ec.category() != boost::asio::error::get_ssl_category()) return false;
   // Any TLS-level failure other than an unexpected close is a configuration or trust

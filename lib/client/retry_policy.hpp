@@ -11,10 +11,8 @@
 
 namespace velt::detail {
 
-/// Why an attempt failed, for statistics and for the throttling rules.
-enum class failure_kind { throttled, server, transport };
-
-failure_kind classify(error_details const& e) noexcept;
+using velt::classify;
+using velt::failure_kind;
 
 /// True for transport failures that no retry can fix: certificate verification,
 /// protocol-version mismatch and other TLS alerts.

@@ -209,6 +209,39 @@ std::string error_details::to_string() const {
   return out;
 }
 
+failure_kind classify(error_details const& e) noexcept {
+  if (e.status == status::resource_exhausted || e.http_status == 429) return failure_kind::throttled;
+  if (e.http_status != 0) return failure_kind::server;
+  return failure_kind::transport;
+}
+
+namespace {
+// An answer with one of these statuses says the server did not act on the request.
+bool says_not_done(status s) noexcept {
+  switch (s) {
+    case status::invalid_argument:
+    case status::failed_precondition:
+    case status::out_of_range:
+    case status::permission_denied:
+    case status::unauthenticated:
+    case status::not_found:
+    case status::already_exists:
+    case status::resource_exhausted:
+    case status::unimplemented:
+      return true;
+    default:
+      return false;
+  }
+}
+}  // namespace
+
+bool may_have_taken_effect(error_details const& e) noexcept {
+  if (e.delivery == delivery::not_sent) return false;
+  if (e.http_status >= 400 && e.http_status < 500) return false;
+  if (e.http_status != 0 && says_not_done(e.status)) return false;
+  return true;
+}
+
 error_details make_error_details(boost::system::error_code code, std::string message,
                                  unsigned http_status) {
   error_details d;
