@@ -124,6 +124,8 @@ class client {
   /// and errors, at a fraction of the CPU, for code that stores or forwards items.
   page_stream async_fetch_all_user_data(user_data_request request,
                                         page_format format = page_format::parsed) const;
+  /// The same, with per-stream options (format, a retry observer of this stream's own).
+  page_stream async_fetch_all_user_data(user_data_request request, fetch_options options) const;
 
   using user_data_signature = void(boost::system::error_code, user_data);
 

@@ -120,6 +120,15 @@ struct client_options {
   std::function<void(retry_event const&)> on_retry;
 };
 
+/// Options of one page stream (`client::async_fetch_all_user_data`).
+struct fetch_options {
+  page_format format = page_format::parsed;
+  /// Called before each retry of this stream's requests, after `client_options::on_retry`
+  /// (on the stream's strand; must not block). Lets a batch run that shares the client
+  /// with other work slow itself down when the server throttles it. May be empty.
+  std::function<void(retry_event const&)> on_retry{};
+};
+
 /// Polling of a deletion job by `client::async_wait_for_deletion`.
 struct wait_for_deletion_request {
   std::string job_id{};

@@ -124,8 +124,14 @@ asio::any_io_executor client::get_executor() const { return impl_->executor(); }
 
 page_stream client::async_fetch_all_user_data(user_data_request request,
                                               page_format format) const {
+  return async_fetch_all_user_data(std::move(request), fetch_options{.format = format});
+}
+
+page_stream client::async_fetch_all_user_data(user_data_request request,
+                                              fetch_options options) const {
   auto st = std::make_shared<detail::stream_state>(impl_, std::move(request));
-  st->format = format;
+  st->format = options.format;
+  st->on_retry = std::move(options.on_retry);
   st->deadline = detail::deadline_from(impl_->options().stream_deadline);
   return page_stream(std::move(st));
 }

@@ -197,7 +197,7 @@ request_type client_impl::make_request(wire::endpoint ep, std::string const& bod
 
 bool client_impl::after_failure(error_details& err, unsigned attempt, bool may_resend,
                                 std::optional<clock_type::time_point> deadline,
-                                std::chrono::milliseconds& delay) {
+                                std::chrono::milliseconds& delay, retry_hook const* hook) {
   err.attempts = attempt;
   redact(err.message);
   if (canonical_status(err.code) == status::cancelled) return false;
@@ -229,6 +229,7 @@ bool client_impl::after_failure(error_details& err, unsigned attempt, bool may_r
     case failure_kind::transport: counters_.add(counters_.retries_transport); break;
   }
   if (options_.on_retry) options_.on_retry(retry_event{d.kind, err, delay});
+  if (hook && *hook) (*hook)(retry_event{d.kind, err, delay});
   log(log_level::info, std::string("retrying after ") + level_name(d.kind) + " in " +
                            std::to_string(delay.count()) + " ms (attempt " +
                            std::to_string(attempt) + "): " + err.to_string());

@@ -29,6 +29,9 @@
 
 namespace velt::detail {
 
+/// A retry observer of one operation (see `fetch_options::on_retry`).
+using retry_hook = std::function<void(retry_event const&)>;
+
 /// Runs `fn` on `ex` and resumes the awaiting coroutine on its own executor (the strand of
 /// its operation) with the result. `fn` lives in the awaiting coroutine's frame, which stays
 /// suspended, and so alive, until the result is handed back. A work guard keeps the
@@ -77,10 +80,12 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
 
   /// One API call with retries: encodes nothing, decodes with `decode`, retries what
   /// the policy allows, sleeps between attempts (cancellably), honours `deadline`.
+  /// `hook`, when not null, is called before each retry after `options().on_retry`.
   template <class T, class Decode>
   boost::asio::awaitable<result<T>> call(wire::endpoint ep, std::string body, Decode decode,
                                          bool idempotent,
-                                         std::optional<clock_type::time_point> deadline);
+                                         std::optional<clock_type::time_point> deadline,
+                                         retry_hook const* hook = nullptr);
 
  private:
   request_type make_request(wire::endpoint ep, std::string const& body) const;
@@ -88,7 +93,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   /// `err` (attempts, budget message) and returns false.
   bool after_failure(error_details& err, unsigned attempt, bool may_resend,
                      std::optional<clock_type::time_point> deadline,
-                     std::chrono::milliseconds& delay);
+                     std::chrono::milliseconds& delay, retry_hook const* hook);
 
   boost::asio::any_io_executor executor_;
   client_options options_;
@@ -103,7 +108,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
 template <class T, class Decode>
 boost::asio::awaitable<result<T>> client_impl::call(
     wire::endpoint ep, std::string body, Decode decode, bool idempotent,
-    std::optional<clock_type::time_point> deadline) {
+    std::optional<clock_type::time_point> deadline, retry_hook const* hook) {
   namespace asio = boost::asio;
   auto ex = co_await asio::this_coro::executor;
   asio::steady_timer timer(ex);
@@ -174,7 +179,7 @@ boost::asio::awaitable<result<T>> client_impl::call(
     }
 
     std::chrono::milliseconds delay{0};
-    if (!after_failure(err, attempt, may_resend, deadline, delay)) co_return err;
+    if (!after_failure(err, attempt, may_resend, deadline, delay, hook)) co_return err;
     timer.expires_after(delay);
     auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     if (ec) {

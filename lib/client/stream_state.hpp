@@ -27,6 +27,7 @@ struct stream_state {
   boost::asio::strand<boost::asio::any_io_executor> strand;
   user_data_request request;  ///< request.page_token: the token for the next page
   page_format format = page_format::parsed;
+  retry_hook on_retry;  ///< this stream's own retry observer (may be empty)
   std::size_t next_index = 0;
   std::unordered_set<std::string> tokens_used;  ///< every page token sent so far
   bool finished = false;
