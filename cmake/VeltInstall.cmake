@@ -2,7 +2,7 @@
 include(CMakePackageConfigHelpers)
 
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/velt" DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
-set(velt_installed_targets velt_client)
+set(velt_installed_targets velt_client velt_batch)
 if(TARGET velt_mock)
   list(APPEND velt_installed_targets velt_mock)
 endif()

@@ -1,10 +1,10 @@
-#include "core/throttle.hpp"
+#include "batch/pacing.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
-namespace velt::gdpr {
+namespace velt::detail {
 
 aimd_window::aimd_window(std::size_t max, double decrease, throttle_clock::duration cooldown)
     : max_(std::max<std::size_t>(max, 1)),
@@ -81,4 +81,4 @@ request_throttle::snapshot request_throttle::stats() const {
   return {in_flight_, window_.limit(), window_.max(), throttle_events_, decreases_};
 }
 
-}  // namespace velt::gdpr
+}  // namespace velt::detail

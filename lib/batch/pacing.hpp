@@ -1,4 +1,4 @@
-// throttle.hpp: run-wide pacing of requests. When the server throttles (HTTP 429 /
+// pacing.hpp: run-wide pacing of requests. When the server throttles (HTTP 429 /
 // RESOURCE_EXHAUSTED) the whole run slows down, not just the request that was refused.
 //
 // Three limits, all sans-I/O (the caller passes the time):
@@ -17,7 +17,7 @@
 #include <mutex>
 #include <optional>
 
-namespace velt::gdpr {
+namespace velt::detail {
 
 using throttle_clock = std::chrono::steady_clock;
 
@@ -105,4 +105,4 @@ class request_throttle {
   std::uint64_t decreases_ = 0;
 };
 
-}  // namespace velt::gdpr
+}  // namespace velt::detail

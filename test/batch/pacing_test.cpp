@@ -1,15 +1,16 @@
-// The run-wide throttle: AIMD window, rate limiter, pause (velt_gdpr_core, no clock).
-#include "cli_support.hpp"
+// The run-wide pacing of velt::batch: AIMD window, rate limiter, pause (no clock).
+#include "batch/pacing.hpp"
 
-#include "core/throttle.hpp"
+#include <gtest/gtest.h>
 
-namespace velt::test::cli {
+namespace velt::test::batch {
 namespace {
 
-using velt::gdpr::aimd_window;
-using velt::gdpr::rate_limiter;
-using velt::gdpr::request_throttle;
-using clock_type = velt::gdpr::throttle_clock;
+using namespace std::chrono_literals;
+using velt::detail::aimd_window;
+using velt::detail::rate_limiter;
+using velt::detail::request_throttle;
+using clock_type = velt::detail::throttle_clock;
 
 TEST(AimdWindow, HalvesOnThrottlingOncePerCooldown) {
   aimd_window w(64, 0.5, 1s);
@@ -89,4 +90,4 @@ TEST(RequestThrottle, RateCapsStarts) {
 }
 
 }  // namespace
-}  // namespace velt::test::cli
+}  // namespace velt::test::batch

@@ -1,0 +1,212 @@
+// velt/batch_export.hpp: exporting many users on one client (`velt::batch_exporter`).
+//
+//   velt::batch_exporter exporter(client, {.organization_id = "org", .concurrency = 64});
+//   velt::batch_result r = co_await exporter.async_run(
+//       velt::users_from(ids), [](std::string const& user) { return make_my_sink(user); },
+//       boost::asio::use_awaitable);
+//
+// The exporter pulls user ids from a `user_source` only when a slot is free (memory does
+// not grow with the number of users), runs each user's page chain on a strand of its own,
+// paces the requests of the whole run, and hands each user's pages, in order, to a
+// `user_sink` the caller makes for that user. The sink decides where pages go and how a
+// user resumes; the exporter decides when requests are made.
+#pragma once
+
+#include <velt/client.hpp>
+#include <velt/error.hpp>
+#include <velt/model.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace velt {
+
+namespace detail {
+struct export_run;
+}  // namespace detail
+
+/// Where the user ids of a batch run come from.
+class user_source {
+ public:
+  virtual ~user_source() = default;
+  /// Up to `max` more ids (at least one while any are left; `max` >= 1); an empty vector
+  /// ends the source. Called one at a time, on the run's own strand; it may hop to another
+  /// executor (to read a file, say) and must complete on the one it was called on, as a
+  /// `co_await` of any Asio operation does. An exception ends the run's intake: the users
+  /// already started finish, and the run reports `batch_result::end::source_failed`.
+  virtual boost::asio::awaitable<std::vector<std::string>> async_pull(std::size_t max) = 0;
+};
+
+/// A source over ids held in memory, in order.
+std::unique_ptr<user_source> users_from(std::vector<std::string> ids);
+
+/// Where a user's export begins: what `user_sink::async_start` answers.
+struct resume_point {
+  /// The sink holds this user's complete export already: no request is made.
+  bool complete = false;
+  /// Continue with the page this token names (the sink holds every page before it).
+  /// None: start from the first page.
+  std::optional<std::string> page_token{};
+  /// Pages the sink holds already; the next page delivered has this index.
+  std::size_t pages = 0;
+};
+
+/// How one user's export ended.
+struct user_outcome {
+  enum class state {
+    complete,  ///< every page was delivered
+    skipped,   ///< the sink said the user was complete already; no request was made
+    failed,    ///< the server refused or failed this user, or the sink threw (`error`)
+    stopped,   ///< the run stopped first (cancelled, `stop()`, credentials refused): the
+               ///< user is not done, its pages so far are the sink's to keep for a resume
+  } what = state::complete;
+  /// Why, for `failed` (and for `stopped` when the server's answer stopped the run).
+  error_details error{};
+  /// True when `failed` because a sink call threw (`error.message` is its `what()`).
+  bool sink_failed = false;
+  std::size_t pages = 0;  ///< pages delivered to the sink by this run
+  std::size_t items = 0;  ///< items on those pages
+};
+
+/// Receives one user's export. The exporter makes one per user (`sink_factory`) and calls
+/// it one call at a time, in this order, on the user's strand:
+///   async_start, then async_page for each page in order (after async_restart when the
+///   saved page token was refused), then async_finish exactly once.
+/// An exception from any call fails the user (`user_outcome::sink_failed`) and stops the
+/// run (`batch_result::end::sink_failed`); `async_finish` is still called unless it is the
+/// call that threw. Calls should be short, or hop to a thread pool for blocking file work
+/// and come back. Operations a call awaits share the user's cancellation: after a stop
+/// they may complete with `operation_aborted`; bind an empty cancellation slot to work
+/// that must not be torn (writing a file). `async_finish` starts with the stop cleared.
+class user_sink {
+ public:
+  virtual ~user_sink() = default;
+  /// Where this user's export starts. The default: from the first page.
+  virtual boost::asio::awaitable<resume_point> async_start();
+  /// The server refused the token `async_start` gave (INVALID_ARGUMENT, NOT_FOUND,
+  /// FAILED_PRECONDITION or OUT_OF_RANGE before any new page): forget what was kept; the
+  /// export starts again from the first page. The default does nothing.
+  virtual boost::asio::awaitable<void> async_restart(error_details const& why);
+  /// The next page, in order. `page.index()` counts from the first page of the user.
+  virtual boost::asio::awaitable<void> async_page(user_data_page page) = 0;
+  /// The end of this user's export (exactly once).
+  virtual boost::asio::awaitable<void> async_finish(user_outcome const& outcome) = 0;
+};
+
+/// Makes the sink of one user, on that user's strand (so possibly on several threads at
+/// once when the executor is run by several). Must not block. May throw: the user then
+/// fails as if its sink had thrown.
+using sink_factory = std::function<std::unique_ptr<user_sink>(std::string const& user_id)>;
+
+/// The run slowed down because the server throttled it (`batch_options::on_slow_down`).
+struct slow_down_event {
+  error_details const& error;        ///< the throttling answer
+  std::size_t window_before = 0;     ///< page requests allowed in flight before
+  std::size_t window_after = 0;      ///< ... and now
+  std::chrono::milliseconds pause{0};  ///< no new request starts for this long
+};
+
+/// How a batch export runs.
+struct batch_options {
+  std::string organization_id{};  ///< required
+  std::size_t concurrency = 64; ///< users in flight (each has one page request at a time)
+  /// `raw` gives each item's JSON text as the server sent it (cheap; for code that stores
+  /// or forwards items); `parsed` gives Boost.JSON values.
+  page_format format = page_format::raw;
+  /// Page requests per second of the whole run, at most (none: no cap).
+  std::optional<double> max_rate{};
+  /// A run that has received pages stops when this many users in a row are refused with
+  /// PERMISSION_DENIED or UNAUTHENTICATED (the credentials were revoked). A run that has
+  /// received no page yet stops at the first such refusal. 0: never stop for this.
+  std::size_t refusals_that_stop = 32;
+  /// Called when a throttling answer makes the whole run slow down (at most once per
+  /// second of throttling; from a user's strand; must not block). May be empty.
+  std::function<void(slow_down_event const&)> on_slow_down{};
+};
+
+/// A snapshot of a run's progress (`batch_exporter::stats`).
+struct batch_stats {
+  std::uint64_t users_started = 0;   ///< users handed to a sink
+  std::uint64_t users_complete = 0;
+  std::uint64_t users_skipped = 0;   ///< the sink had them complete already
+  std::uint64_t users_failed = 0;
+  std::uint64_t users_stopped = 0;   ///< not done when the run stopped
+  std::size_t in_flight = 0;         ///< users running now
+  std::uint64_t pages = 0;           ///< pages delivered by this run
+  std::uint64_t items = 0;
+  /// Run-wide pacing: page requests allowed in flight now, and at most (the concurrency).
+  std::size_t window = 0, window_max = 0;
+  std::uint64_t throttle_events = 0;  ///< retries after throttling answers, all users
+};
+
+/// How a run ended.
+struct batch_result {
+  enum class end {
+    complete,             ///< the source ran out and every user ended
+    stopped,              ///< `stop()` or the completion's cancellation slot
+    credentials_refused,  ///< see `batch_options::refusals_that_stop`; `error` has the answer
+    sink_failed,          ///< a sink threw; `error.message` has its `what()`
+    source_failed,        ///< the source threw; `error.message` has its `what()`
+  } how = end::complete;
+  error_details error{};
+  /// For `credentials_refused`: whether a page had been received before the refusal that
+  /// stopped the run (the credentials worked, then stopped working).
+  bool credentials_worked_before = false;
+  batch_stats stats{};
+};
+
+/// Exports many users of one organization on one client, on the client's executor (a
+/// strand of it for each user and one for the run's bookkeeping). Correct on an io_context
+/// run by one thread or several.
+class batch_exporter {
+ public:
+  /// Validates `options` (throws `velt::error` with `errc::invalid_request` naming the
+  /// field: empty organization id, zero concurrency, a rate that is not positive). No I/O.
+  batch_exporter(client c, batch_options options);
+  ~batch_exporter();
+  batch_exporter(batch_exporter const&) = delete;
+  batch_exporter& operator=(batch_exporter const&) = delete;
+
+  using run_signature = void(boost::system::error_code, batch_result);
+
+  /// Runs the export until the source is exhausted and every user has ended, or until
+  /// the run stops. The error code is set only for misuse (a second run while one is in
+  /// progress: `errc::invalid_request`); how the run ended is in `batch_result::how`.
+  /// Terminal or partial cancellation of the completion's slot is `stop()`. One run at a
+  /// time; the exporter must outlive it.
+  template <class CompletionToken>
+  auto async_run(std::unique_ptr<user_source> users, sink_factory sinks, CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken, run_signature>(
+        [](auto handler, batch_exporter* self, std::unique_ptr<user_source> u, sink_factory s) {
+          self->start(std::move(u), std::move(s),
+                      boost::asio::any_completion_handler<run_signature>(std::move(handler)));
+        },
+        token, this, std::move(users), std::move(sinks));
+  }
+
+  /// Starts no new user and stops the users in flight (their sinks see `stopped`).
+  /// Thread-safe, idempotent; the run then completes.
+  void stop();
+
+  /// A snapshot of the current (or last) run. Thread-safe.
+  batch_stats stats() const;
+
+ private:
+  void start(std::unique_ptr<user_source> users, sink_factory sinks,
+             boost::asio::any_completion_handler<run_signature> handler);
+
+  std::shared_ptr<detail::export_run> run_;
+};
+
+}  // namespace velt

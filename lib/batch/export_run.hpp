@@ -1,0 +1,84 @@
+// export_run.hpp: the state of one batch_exporter run, shared by the run's bookkeeping
+// (batch_exporter.cpp) and the coroutine of each user (export_user.cpp).
+#pragma once
+
+#include "batch/pacing.hpp"
+#include "batch/run_rules.hpp"
+
+#include <velt/batch_export.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+
+namespace velt {
+
+/// One user in flight: its strand and the signal that stops it.
+struct active_user {
+  explicit active_user(boost::asio::strand<boost::asio::any_io_executor> s) : strand(std::move(s)) {}
+  boost::asio::strand<boost::asio::any_io_executor> strand;
+  boost::asio::cancellation_signal signal;  ///< strand only
+  /// True while the user's coroutine runs (strand only): a stop is emitted only then, never
+  /// into the slot of a coroutine that has ended (see operation_cancellation.hpp).
+  bool running = false;
+};
+
+namespace detail {
+
+struct export_run : std::enable_shared_from_this<export_run> {
+  using run_signature = batch_exporter::run_signature;
+  export_run(client c, batch_options o);
+
+  client const cl;
+  batch_options const options;
+  boost::asio::strand<boost::asio::any_io_executor> control;  ///< the run's bookkeeping
+  detail::request_throttle throttle;
+  detail::credential_watch credentials;
+
+  // ---- one run (reset by begin) ---------------------------------------------------------
+  /// Everything below marked "control" is touched on `control` only.
+  std::unique_ptr<user_source> source;            ///< control
+  sink_factory sinks;  ///< set on control before the first user starts, reset after the last
+  /// control. Emplaced, never assigned: Boost 1.81's move assignment of
+  /// any_completion_handler copies through its converting constructor, wrapping the handler
+  /// in itself without end.
+  std::optional<boost::asio::any_completion_handler<run_signature>> handler;
+  std::optional<boost::asio::steady_timer> slot_timer;         ///< control
+  std::set<std::shared_ptr<active_user>> active;  ///< control
+  bool feeding = false;                           ///< control
+  std::atomic<bool> running{false};
+  std::atomic<bool> stopping{false};
+
+  /// How the run ends, decided by the first reason to stop (any thread).
+  std::mutex end_mutex;
+  batch_result::end how = batch_result::end::complete;
+  error_details why;
+  bool credentials_worked_before = false;
+  /// Records the first reason to stop and stops the run. Thread-safe.
+  void stop_because(batch_result::end reason, error_details details, bool worked_before = false);
+  /// Starts no new user; the users in flight see a terminal cancellation. Thread-safe.
+  void request_stop();
+
+  struct counters {
+    std::atomic<std::uint64_t> started{0}, complete{0}, skipped{0}, failed{0}, stopped{0};
+    std::atomic<std::size_t> in_flight{0};
+    std::atomic<std::uint64_t> pages{0}, items{0};
+  } count;
+  batch_stats stats() const;
+};
+
+/// Exports one user (runs on `a->strand`); never throws.
+boost::asio::awaitable<void> export_user(std::shared_ptr<export_run> run,
+                                         std::shared_ptr<active_user> a, std::string user);
+}  // namespace detail
+
+}  // namespace velt
