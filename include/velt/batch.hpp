@@ -3,5 +3,5 @@
 //   velt::batch_eraser    queues deletions in batches, waits for them, verifies erasure
 #pragma once
 
-
+#include <velt/batch_erase.hpp>
 #include <velt/batch_export.hpp>

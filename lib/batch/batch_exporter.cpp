@@ -2,6 +2,7 @@
 // is free, each runs on a strand of its own (export_user.cpp), and the run completes once
 // the source is exhausted (or the run stopped) and no user is left.
 #include "batch/export_run.hpp"
+#include "batch/run_completion.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -81,17 +82,7 @@ namespace {
 
 using run_ptr = std::shared_ptr<detail::export_run>;
 
-/// Completes a run on the executor associated with the caller's handler.
-struct run_completion {
-  asio::any_completion_handler<batch_exporter::run_signature> handler;
-  boost::system::error_code ec;
-  batch_result result;
-  asio::strand<asio::any_io_executor> fallback;
-
-  using executor_type = asio::associated_executor_t<decltype(handler), decltype(fallback)>;
-  executor_type get_executor() const noexcept { return asio::get_associated_executor(handler, fallback); }
-  void operator()() { std::move(handler)(ec, std::move(result)); }
-};
+using run_completion = detail::run_completion<batch_result>;
 
 void maybe_done(run_ptr const& run);
 

@@ -48,9 +48,7 @@ struct export_run : std::enable_shared_from_this<export_run> {
   /// Everything below marked "control" is touched on `control` only.
   std::unique_ptr<user_source> source;            ///< control
   sink_factory sinks;  ///< set on control before the first user starts, reset after the last
-  /// control. Emplaced, never assigned: Boost 1.81's move assignment of
-  /// any_completion_handler copies through its converting constructor, wrapping the handler
-  /// in itself without end.
+  /// control; emplaced, never assigned (see run_completion.hpp)
   std::optional<boost::asio::any_completion_handler<run_signature>> handler;
   std::optional<boost::asio::steady_timer> slot_timer;         ///< control
   std::set<std::shared_ptr<active_user>> active;  ///< control

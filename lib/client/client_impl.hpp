@@ -168,11 +168,13 @@ boost::asio::awaitable<result<T>> client_impl::call(
         co_return std::move(*decoded);
       }
       err = std::move(decoded.error());
+      err.delivery = delivery::answered;
       // The server answered: a non-idempotent request is resent only when it said
       // "throttled", i.e. it did not act on it.
       may_resend = idempotent || classify(err) == failure_kind::throttled;
     } else {
       err = std::move(*sent.error);
+      err.delivery = sent.may_have_reached_server ? delivery::maybe_delivered : delivery::not_sent;
       may_resend = idempotent || !sent.may_have_reached_server;
       if (!idempotent && sent.may_have_reached_server)
         err.message += " (the request may have reached the server; not resent)";

@@ -1,0 +1,138 @@
+// velt/batch_erase.hpp: erasing many users on one client (`velt::batch_eraser`).
+//
+//   velt::batch_eraser eraser(client, {.organization_id = "org", .verify = true});
+//   velt::erase_result r = co_await eraser.async_run(
+//       [&] { return velt::users_from(ids); }, observer, boost::asio::use_awaitable);
+//
+// Three phases: the users are read as a stream and queued for deletion in batches of
+// `batch_size` ids per Delete All User Data call (several calls in flight); with `wait`,
+// every queued job is polled until it completes (`client::async_wait_for_deletion`); with
+// `verify`, the users are read once more and exported again (`batch_exporter`) to show
+// that nothing is left. A deletion call is never resent once it may have reached the
+// server (`velt::may_have_taken_effect`).
+#pragma once
+
+#include <velt/batch_export.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace velt {
+
+namespace detail {
+struct erase_run;
+}  // namespace detail
+
+/// How a batch erase runs.
+struct erase_options {
+  std::string organization_id{};  ///< required; sent as `organizationIds` (a faster job)
+  std::size_t batch_size = 100;   ///< user ids per deletion job
+  std::size_t concurrency = 16;   ///< requests in flight (delete calls, waits, verify exports)
+  bool wait = false;              ///< poll every queued job until it completes
+  bool verify = false;            ///< then export every user again; implies `wait`
+  std::chrono::milliseconds poll_interval = std::chrono::seconds(5);
+  std::chrono::milliseconds timeout = std::chrono::hours(24);  ///< for the whole wait phase
+};
+
+/// What a batch erase tells as it goes. One call at a time (from the run's strand, or during
+/// verification from a user's strand); must not block. Every method has an empty default.
+class erase_observer {
+ public:
+  virtual ~erase_observer() = default;
+  /// A deletion job was queued for `users`.
+  virtual void on_queued(std::vector<std::string> const& users, delete_job const& job);
+  /// The deletion call for `users` failed. `velt::may_have_taken_effect(error)` says
+  /// whether a job may have been queued anyway (check before asking again).
+  virtual void on_not_queued(std::vector<std::string> const& users, error_details const& error);
+  virtual void on_completed(std::string const& job_id, delete_status const& status);
+  /// The wait for a job ended without its completion (timeout, an error, ...).
+  virtual void on_unfinished(std::string const& job_id, error_details const& error);
+  /// Verification found items left: count per feature (known and unknown features).
+  virtual void on_remaining(std::string const& user, std::map<std::string, std::uint64_t> const& items);
+  /// Verification could not export this user.
+  virtual void on_unverified(std::string const& user, error_details const& error);
+};
+
+/// Where an erase run is, and what it did (`batch_eraser::stats`, `erase_result`).
+struct erase_stats {
+  enum class phase { queue, wait, verify, done } at = phase::queue;
+  std::uint64_t users = 0;           ///< users in queued jobs
+  std::uint64_t jobs_queued = 0;
+  std::uint64_t batches_failed = 0;  ///< deletion calls that failed (their users not queued)
+  std::uint64_t jobs_completed = 0;
+  std::uint64_t jobs_unfinished = 0;
+  std::int64_t tasks_left = 0;       ///< summed over the jobs polled and not complete
+  bool tasks_left_known = true;      ///< false while some job was never polled
+  std::uint64_t users_verified = 0;
+  std::uint64_t users_with_data = 0;
+  std::uint64_t users_unverified = 0;
+};
+
+/// How an erase run ended.
+struct erase_result {
+  enum class end {
+    complete,             ///< every phase asked for ran to its end
+    stopped,              ///< `stop()` or the completion's cancellation slot
+    credentials_refused,  ///< the first deletion calls were refused (PERMISSION_DENIED / UNAUTHENTICATED)
+    source_failed,        ///< the source threw; `error.message` has its `what()`
+  } how = end::complete;
+  error_details error{};
+  erase_stats stats{};
+  /// True when nothing is known to be wrong: complete, no failed batch, no unfinished job,
+  /// no user with data left or unverified.
+  bool clean() const noexcept;
+};
+
+/// Makes a source over the users to erase. Called once for queueing and, with `verify`,
+/// once more for verification: both must give the same users.
+using source_factory = std::function<std::unique_ptr<user_source>()>;
+
+/// Erases many users of one organization on one client, on the client's executor (one
+/// strand for the whole run).
+class batch_eraser {
+ public:
+  /// Validates `options` (throws `velt::error` with `errc::invalid_request` naming the
+  /// field: empty organization id, zero batch size or concurrency, a poll interval that is
+  /// not positive). No I/O.
+  batch_eraser(client c, erase_options options);
+  ~batch_eraser();
+  batch_eraser(batch_eraser const&) = delete;
+  batch_eraser& operator=(batch_eraser const&) = delete;
+
+  using run_signature = void(boost::system::error_code, erase_result);
+
+  /// Runs the erase. The error code is set only for misuse (a second run at the same time,
+  /// no source: `errc::invalid_request`). Cancellation of the completion's slot is
+  /// `stop()`. `events` must outlive the run.
+  template <class CompletionToken>
+  auto async_run(source_factory users, erase_observer& events, CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken, run_signature>(
+        [](auto handler, batch_eraser* self, source_factory u, erase_observer* ev) {
+          self->start(std::move(u), *ev,
+                      boost::asio::any_completion_handler<run_signature>(std::move(handler)));
+        },
+        token, this, std::move(users), &events);
+  }
+
+  /// Queues no new batch and stops waiting and verifying. Deletion calls in flight are
+  /// let finish: one may already have been queued, and its job id is worth reporting.
+  /// Thread-safe, idempotent.
+  void stop();
+
+  /// A snapshot of the current (or last) run. Thread-safe.
+  erase_stats stats() const;
+
+ private:
+  void start(source_factory users, erase_observer& events,
+             boost::asio::any_completion_handler<run_signature> handler);
+
+  std::shared_ptr<detail::erase_run> run_;
+};
+
+}  // namespace velt
