@@ -8,6 +8,13 @@
 #include <boost/beast/http.hpp>
 #include <velt/wire.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <unistd.h>
+
 namespace velt::test {
 namespace {
 namespace asio = boost::asio;
@@ -97,6 +104,65 @@ TEST(Examples, ExportInServerStreamsPagesToItsClient) {
   EXPECT_EQ(lines, srv.expected_pages(user));
   EXPECT_TRUE(same_export(expected(srv, user), merged));
   EXPECT_EQ(p.wait(), 0);
+}
+
+TEST(Examples, BatchExportPrintsOneExactLinePerUser) {
+  auto so = example_data();
+  so.data.users = 12;
+  so.data.extra_feature = true;  // an unknown feature must come through too
+  mock::server srv(so);
+  auto const users = srv.user_ids();
+  std::string const refused = users[5];
+  mock::fault f;
+  f.kind = mock::fault_kind::http_error_json;
+  f.http_status = 404;
+  f.endpoint = wire::endpoint::get_user_data;
+  f.user_id = refused;
+  srv.add_fault(f);
+  auto const dir = std::filesystem::temp_directory_path() / ("velt-batch-example-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::string file_text = "# users\n\n";
+  for (auto const& u : users) file_text += "  " + u + "\n";
+  { std::ofstream(dir / "users.txt") << file_text; }
+  std::string const err_file = (dir / "stderr").string();
+  std::string const cmd = std::string("exec '") + VELT_EXAMPLE_BATCH_EXPORT + "' --base-url '" + srv.url() +
+                          "' --ca-file '" + srv.ca_file().string() + "' --org '" + srv.organization_id() +
+                          "' --users-file '" + (dir / "users.txt").string() + "' --concurrency 3 2>'" + err_file + "'";
+  auto env = env_for(srv);
+  subprocess p({"/bin/sh", "-c", cmd}, env);
+  std::string const out = p.read_all();
+  EXPECT_EQ(p.wait(), 3);  // one user failed
+  std::ifstream err_in(err_file);
+  std::string const err((std::istreambuf_iterator<char>(err_in)), std::istreambuf_iterator<char>());
+  // The mock answers this 404 with the status its gateway table gives a 404.
+  EXPECT_NE(err.find("user " + refused + " failed: FAILED_PRECONDITION (HTTP 404)"), std::string::npos) << err;
+
+  std::set<std::string> seen;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    // Numbers exactly as the server wrote them (Boost.JSON's default parse is not exact).
+    auto const v = wire::parse_json(line).value().as_object();
+    std::string const user(v.at("userId").as_string());
+    EXPECT_EQ(v.at("organizationId").as_string(), srv.organization_id());
+    EXPECT_EQ(v.at("pages").to_number<std::size_t>(), srv.expected_pages(user)) << user;
+    auto const& data = v.at("data").as_object();
+    for (char const* k : known_features) EXPECT_TRUE(data.contains(k)) << user << " " << k;
+    EXPECT_TRUE(same_export(expected(srv, user), data)) << user;
+    EXPECT_TRUE(seen.insert(user).second) << "twice: " << user;
+  }
+  EXPECT_EQ(seen.size(), users.size() - 1);
+  EXPECT_FALSE(seen.contains(refused));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Examples, BatchExportRefusesBadArgumentsBeforeAnyRequest) {
+  mock::server srv(example_data());
+  subprocess p({VELT_EXAMPLE_BATCH_EXPORT, "--base-url", srv.url(), "--org", srv.organization_id(),
+                "--users-file", "/nonexistent/users", "--concurrency", "0"},
+               env_for(srv));
+  (void)p.read_all();
+  EXPECT_EQ(p.wait(), 2);
+  EXPECT_EQ(srv.stats().requests, 0u);
 }
 
 }  // namespace
