@@ -1,6 +1,6 @@
 // velt-bench-sdk: the library path `velt-gdpr export` uses, without the CLI around it —
-// velt::client page streams (one coroutine per user in flight) feeding velt-gdpr's
-// export_writer (the same per-user files), with no journal, report, throttle or progress.
+// velt::batch_exporter (the same engine: pacing, slots, a strand per user) feeding
+// velt-gdpr's export_writer (the same per-user files), with no journal, report or progress.
 // It exists to give the SDK exporter's request latency (client.stats()) and to show how
 // much of (a)'s cost is the CLI's own bookkeeping.
 //
@@ -14,6 +14,7 @@
 
 #include "core/export_writer.hpp"
 
+#include <velt/batch.hpp>
 #include <velt/client.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -37,44 +38,37 @@ namespace vb = velt::bench;
 using clock_type = std::chrono::steady_clock;
 
 struct run_state {
-  std::optional<velt::client> client;
   std::string org;
   std::string out_dir;
-  std::vector<std::string> users;
-  std::size_t next_user = 0;  // one thread: no lock
-  std::uint64_t users_ok = 0, users_failed = 0, pages = 0;
+  std::uint64_t users_ok = 0, users_failed = 0;  // one thread: no lock
 };
 
-asio::awaitable<void> worker(run_state* st) {
-  while (st->next_user < st->users.size()) {
-    std::string const user = st->users[st->next_user++];
-    velt::gdpr::export_writer writer(velt::gdpr::export_paths(st->out_dir), st->org, user);
-    velt::user_data_request request;
-    request.organization_id = st->org;
-    request.user_id = user;
-    velt::page_stream pages = st->client->async_fetch_all_user_data(std::move(request), velt::page_format::raw);
-    bool failed = false;
-    for (;;) {
-      auto [ec, page] = co_await pages.async_next(asio::as_tuple(asio::use_awaitable));
-      if (ec) {
-        std::fprintf(stderr, "velt-bench-sdk: user %s failed: %s\n", user.c_str(),
-                     pages.last_error().to_string().c_str());
-        failed = true;
-        break;
-      }
-      if (!page) break;
-      ++st->pages;
-      writer.add_page(std::move(*page));
-    }
-    if (failed) {
-      writer.discard();
-      ++st->users_failed;
-      continue;
-    }
-    writer.finish(vb::utc_now());
-    ++st->users_ok;
+/// Writes one user's file as the CLI does; a failed user leaves nothing behind.
+class file_sink final : public velt::user_sink {
+ public:
+  file_sink(run_state& st, std::string const& user)
+      : st_(st), user_(user), writer_(velt::gdpr::export_paths(st.out_dir), st.org, user) {}
+  asio::awaitable<void> async_page(velt::user_data_page page) override {
+    writer_.add_page(std::move(page));
+    co_return;
   }
-}
+  asio::awaitable<void> async_finish(velt::user_outcome const& outcome) override {
+    if (outcome.what == velt::user_outcome::state::complete) {
+      writer_.finish(vb::utc_now());
+      ++st_.users_ok;
+    } else {
+      std::fprintf(stderr, "velt-bench-sdk: user %s failed: %s\n", user_.c_str(), outcome.error.to_string().c_str());
+      writer_.discard();
+      ++st_.users_failed;
+    }
+    co_return;
+  }
+
+ private:
+  run_state& st_;
+  std::string user_;
+  velt::gdpr::export_writer writer_;
+};
 
 }  // namespace
 
@@ -88,23 +82,27 @@ int main(int argc, char** argv) {
     std::size_t const concurrency = a.number("--concurrency", opts.max_connections);
 
     run_state st;
-    st.client.emplace(io.get_executor(), opts);
+    velt::client client(io.get_executor(), opts);
     st.org = a.required("--org");
     st.out_dir = a.required("--out");
-    st.users = vb::read_users(a.required("--users-file"));
+    std::vector<std::string> users = vb::read_users(a.required("--users-file"));
     ::mkdir(st.out_dir.c_str(), 0700);
     ::mkdir((st.out_dir + "/users").c_str(), 0700);
 
+    velt::batch_exporter exporter(client, {.organization_id = st.org, .concurrency = concurrency});
     auto const started = clock_type::now();
-    for (std::size_t i = 0; i < concurrency; ++i) asio::co_spawn(io, worker(&st), asio::detached);
+    std::optional<velt::batch_result> result;
+    exporter.async_run(velt::users_from(std::move(users)),
+                       [&st](std::string const& user) { return std::make_unique<file_sink>(st, user); },
+                       [&result](boost::system::error_code, velt::batch_result r) { result = std::move(r); });
     io.run();
 
-    auto const stats = st.client->stats();
+    auto const stats = client.stats();
     vb::summary s;
     s.client = "sdk";
     s.users_ok = st.users_ok;
     s.users_failed = st.users_failed;
-    s.pages = st.pages;
+    s.pages = result ? result->stats.pages : 0;
     s.body_bytes = stats.bytes_received;
     s.retries = stats.retries;
     s.elapsed_s = std::chrono::duration<double>(clock_type::now() - started).count();
