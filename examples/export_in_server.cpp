@@ -2,7 +2,9 @@
 // client page by page, as newline-delimited JSON in a chunked response:
 //
 //   GET /export/ORGANIZATION_ID/USER_ID
-//   → 200, Transfer-Encoding: chunked, one line per page: {"index":0,"data":{...}}
+//   → 200, Transfer-Encoding: chunked, one line per page: {"index":0,"data":{...}}; every
+//     member of "data" is a feature's array of items, in the server's order and spelling
+//     (a feature the server sent as null, no items on that page, is left out)
 //   → 502 with {"error":"..."} when the first page fails; a later failure ends the stream
 //     with an {"error":"..."} line and no final chunk, so the client sees it incomplete.
 //
@@ -33,6 +35,7 @@
 #include <boost/url/parse.hpp>
 
 #include <tuple>
+#include <utility>
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -68,10 +71,9 @@ void page_line(velt::user_data_page const& page, std::string& line) {
   line += R"({"index":)";
   line += std::to_string(page.index());
   line += R"(,"data":{)";
-  bool first = true;
+  char const* comma = "";
   for (velt::raw_feature const& f : page.raw_features()) {
-    if (!first) line += ',';
-    first = false;
+    line += std::exchange(comma, ",");
     line += boost::json::serialize(boost::json::string_view(f.name));  // quoted, escaped
     line += ":[";
     if (page.raw_items_compact()) {
