@@ -1,8 +1,9 @@
 // velt-bench-runner: runs the benchmark scenarios of BENCHMARKS.md and reports them.
 //
 //   velt-bench-runner --bin-dir build/bench [--quick] [--json FILE] [--markdown FILE]
-//                     [--only cpu,instructions,latency,latency-long,scale,rss,micro]
+//                     [--only cpu,instructions,latency,latency-long,scale,rss,server,micro]
 //                     [--work-dir DIR] [--repeat N] [--skip cli,sdk,baseline,floor]
+//                     [--server-exe PATH]
 //
 // For each scenario it starts velt-mock-server as a separate process with the scenario's
 // data set, then runs each client against the same data, one after the other, as child
@@ -12,8 +13,14 @@
 // /_mock/stats, read before and after each client. Exporters' files are counted and a
 // sample is compared with the data set's ground truth (an in-process velt::mock::server
 // with the same profile computes it). Prints Markdown on stdout; writes JSON.
+//
+// Scenario 5 ("server") is different: the program measured is a server, examples/
+// export_in_server (or --server-exe), fetching from velt-mock-server while wrk loads it
+// (bench/export_in_server.lua). Its CPU comes from /proc/PID/stat before and after the load,
+// the pages from the mock's counters, exports/s and latency from wrk.
 #include "runner/mock_process.hpp"
 #include "runner/process.hpp"
+#include "runner/server_load.hpp"
 
 #include <velt/mock/server.hpp>
 #include <velt/wire.hpp>
@@ -41,6 +48,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -69,6 +77,10 @@ std::string fmt(double v, int decimals = 2) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
   return buf;
+}
+
+std::string ms(std::optional<std::uint64_t> us) {
+  return us ? fmt(static_cast<double>(*us) / 1000.0, 1) : std::string("n/a");
 }
 
 // ---- the best a client could do in the latency-bound scenario ----------------------------
@@ -140,6 +152,8 @@ struct scenario {
   std::chrono::seconds limit{600};
   bool optional = false;  // run only when named in --only
   bool callgrind = false; // clients run under valgrind --tool=callgrind: instructions, not time
+  bool server = false;    // scenario 5: the example server under wrk for `load_duration`
+  std::chrono::seconds load_duration{20};
 
   std::size_t pages_per_user() const { return std::max<std::size_t>(1, (items + page_size - 1) / page_size); }
   std::size_t max_users() const { return *std::max_element(user_counts.begin(), user_counts.end()); }
@@ -190,6 +204,12 @@ struct run_record {
   std::string stderr_tail;  // of a failed run
   std::vector<std::pair<double, double>> repeats;  // (wall s, CPU s) of every repetition
   std::optional<std::uint64_t> instructions;       // under callgrind: all threads
+  // Scenario 5: `proc` is the example server (CPU, peak RSS) over wrk's run (wall time);
+  // `server_cpu_s` is still velt-mock-server's.
+  std::optional<std::uint64_t> exports;     // responses wrk completed
+  std::uint64_t load_errors = 0;            // non-2xx, socket errors, timeouts seen by wrk
+  double load_cpu_s = 0;                    // wrk's own CPU
+  std::optional<verification> served_check; // sampled exports fetched from the server
 
   double pages_per_s() const { return proc.wall_s > 0 ? static_cast<double>(pages) / proc.wall_s : 0; }
   double mb_per_s() const { return proc.wall_s > 0 ? static_cast<double>(response_bytes) / 1e6 / proc.wall_s : 0; }
@@ -197,8 +217,11 @@ struct run_record {
   double cpu_per_1k() const { return pages ? cpu_s() * 1000.0 / static_cast<double>(pages) : NAN; }
   double server_cpu_per_1k() const { return pages ? server_cpu_s * 1000.0 / static_cast<double>(pages) : NAN; }
   double rss_mib() const { return static_cast<double>(proc.maxrss_kb) / 1024.0; }
+  double exports_per_s() const { return exports && proc.wall_s > 0 ? static_cast<double>(*exports) / proc.wall_s : 0; }
   bool ok() const {
-    return proc.ok() && users_failed == 0 && (!check || (check->users_wrong == 0 && check->files == users));
+    return proc.ok() && users_failed == 0 && load_errors == 0 &&
+           (!check || (check->users_wrong == 0 && check->files == users)) &&
+           (!served_check || served_check->users_wrong == 0);
   }
 
   json::object to_json() const {
@@ -243,6 +266,21 @@ struct run_record {
       for (auto [w, c] : repeats) all.push_back(json::object{{"wall_s", w}, {"cpu_s", c}});
       o["repetitions"] = std::move(all);
     }
+    if (exports) {
+      o["exports"] = *exports;
+      o["exports_per_s"] = exports_per_s();
+      o["load_errors"] = load_errors;
+      o["load_generator_cpu_s"] = load_cpu_s;
+    }
+    if (served_check) {
+      json::object c;
+      c["users_checked"] = served_check->users_checked;
+      c["users_wrong"] = served_check->users_wrong;
+      c["items_checked"] = served_check->items_checked;
+      c["items_different"] = served_check->items_different;
+      if (!served_check->problem.empty()) c["problem"] = served_check->problem;
+      o["verification"] = std::move(c);
+    }
     if (instructions) {
       o["instructions"] = *instructions;
       o["instructions_per_page"] = pages ? static_cast<double>(*instructions) / static_cast<double>(pages) : 0.0;
@@ -250,6 +288,34 @@ struct run_record {
     return o;
   }
 };
+
+/// Which users to check: the first and the last ones, alternately.
+std::vector<std::size_t> sample_of(std::size_t users, std::size_t sample) {
+  std::vector<std::size_t> picks;
+  for (std::size_t i = 0; i < sample && i < users; ++i) picks.push_back(i % 2 == 0 ? i / 2 : users - 1 - i / 2);
+  std::sort(picks.begin(), picks.end());
+  picks.erase(std::unique(picks.begin(), picks.end()), picks.end());
+  return picks;
+}
+
+/// Counts the items of `got` that differ from the ground truth's export of a user;
+/// false when a feature is missing or has the wrong number of items.
+bool same_items(json::object const& got, json::object const& expected, verification& v) {
+  bool right = true;
+  for (auto const& [feature, items] : expected) {
+    auto const* have = got.if_contains(feature);
+    auto const& want = items.get_array();
+    if (!have || !have->is_array() || have->get_array().size() != want.size()) {
+      right = false;
+      continue;
+    }
+    for (std::size_t k = 0; k < want.size(); ++k) {
+      ++v.items_checked;
+      if (have->get_array()[k] != want[k]) ++v.items_different;
+    }
+  }
+  return right;
+}
 
 /// Compares a sample of the exported files with the data set's ground truth.
 verification verify(fs::path const& users_dir, std::vector<std::string> const& users, std::size_t sample,
@@ -260,14 +326,9 @@ verification verify(fs::path const& users_dir, std::vector<std::string> const& u
     auto const name = it->path().filename().string();
     if (name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0 && name[0] != '.') ++v.files;
   }
-  std::vector<std::size_t> picks;
-  for (std::size_t i = 0; i < sample && i < users.size(); ++i)
-    picks.push_back(i % 2 == 0 ? i / 2 : users.size() - 1 - i / 2);
-  std::sort(picks.begin(), picks.end());
-  picks.erase(std::unique(picks.begin(), picks.end()), picks.end());
   velt::wire::decode_limits limits;
   limits.max_body_bytes = std::size_t{1} << 31;
-  for (std::size_t i : picks) {
+  for (std::size_t i : sample_of(users.size(), sample)) {
     std::string const& user = users[i];
     ++v.users_checked;
     auto const text = read_text(users_dir / (user + ".json"));
@@ -289,22 +350,8 @@ verification verify(fs::path const& users_dir, std::vector<std::string> const& u
       continue;
     }
     if (pages->to_number<std::uint64_t>() != truth.expected_pages(user)) fail("wrong page count");
-    auto const expected = truth.expected_export(user);
-    bool wrong = false;
-    for (auto const& [feature, items] : expected) {
-      auto const* got = data->get_object().if_contains(feature);
-      auto const& want = items.get_array();
-      if (!got || !got->is_array() || got->get_array().size() != want.size()) {
-        wrong = true;
-        continue;
-      }
-      auto const& have = got->get_array();
-      for (std::size_t k = 0; k < want.size(); ++k) {
-        ++v.items_checked;
-        if (have[k] != want[k]) ++v.items_different;
-      }
-    }
-    if (wrong) fail("a feature is missing or has the wrong number of items");
+    if (!same_items(data->get_object(), truth.expected_export(user), v))
+      fail("a feature is missing or has the wrong number of items");
   }
   return v;
 }
@@ -314,6 +361,7 @@ struct runner_settings {
   bool quick = false;
   unsigned repeat_override = 0;
   std::set<std::string> skip;  // clients not to run (e.g. stale binaries of a target not built)
+  fs::path server_exe;         // scenario 5's server; default BIN/examples/export_in_server
 };
 
 class bench_runner {
@@ -344,8 +392,12 @@ class bench_runner {
       }
     }
     if (!fs::exists(mock_exe_)) throw std::runtime_error("no velt-mock-server at " + mock_exe_.string());
-    for (char const* dir : {"/usr/bin", "/usr/local/bin", "/bin"})
+    for (char const* dir : {"/usr/bin", "/usr/local/bin", "/bin"}) {
       if (fs::exists(fs::path(dir) / "valgrind")) valgrind_ = fs::path(dir) / "valgrind";
+      if (fs::exists(fs::path(dir) / "wrk")) wrk_ = fs::path(dir) / "wrk";
+    }
+    server_exe_ = settings_.server_exe.empty() ? b / "examples/export_in_server" : settings_.server_exe;
+    load_script_ = b / "bench/export_in_server.lua";  // copied there by bench/CMakeLists.txt
   }
 
   client_spec const* client(std::string const& name) const {
@@ -355,12 +407,19 @@ class bench_runner {
   }
   std::vector<client_spec> const& clients() const { return clients_; }
 
-  bool can_run(scenario const& sc) const { return !sc.callgrind || !valgrind_.empty(); }
+  /// Why a scenario cannot run here (empty when it can).
+  std::string missing_for(scenario const& sc) const {
+    if (sc.callgrind && valgrind_.empty()) return "no valgrind";
+    if (sc.server && wrk_.empty()) return "no wrk: scripts/install-deps bench installs it";
+    if (sc.server && !fs::exists(server_exe_)) return "no " + server_exe_.string();
+    if (sc.server && !fs::exists(load_script_)) return "no " + load_script_.string();
+    return {};
+  }
 
   std::vector<run_record> run(scenario const& sc) {
     std::vector<run_record> out;
-    if (!can_run(sc)) {
-      std::fprintf(stderr, "== %s: skipped (no valgrind)\n", sc.id.c_str());
+    if (auto const why = missing_for(sc); !why.empty()) {
+      std::fprintf(stderr, "== %s: skipped (%s)\n", sc.id.c_str(), why.c_str());
       return out;
     }
     std::fprintf(stderr, "== %s: starting velt-mock-server (%zu users, %zu items per feature, page size %zu)\n",
@@ -381,6 +440,12 @@ class bench_runner {
       auto const r = run_once(sc, *client("floor"), mock, users_file, all_users, sc.connections, nullptr);
       throw_if_stopped();
       if (!r.ok()) std::fprintf(stderr, "   warm-up failed: %s\n", r.proc.describe().c_str());
+    }
+
+    if (sc.server) {
+      out.push_back(run_server(sc, mock, all_users, truth));
+      mock.stop();
+      return out;
     }
 
     for (std::size_t n : sc.user_counts) {
@@ -513,8 +578,94 @@ class bench_runner {
     return r;
   }
 
+  // Scenario 5: the example server against the mock, loaded by wrk. Not a client that runs to
+  // completion: it is started, warmed up (its pool filled, its buffers grown), then measured
+  // over a fixed time.
+  run_record run_server(scenario const& sc, vb::mock_process& mock, std::vector<std::string> const& users,
+                        velt::mock::server const& truth) {
+    run_record r;
+    r.scenario = sc.id;
+    r.client = "server";
+    r.label = settings_.server_exe.empty() ? "examples/export_in_server" : server_exe_.filename().string();
+    r.users = users.size();
+    r.connections = sc.connections;
+    auto const env = vb::environment_with({"VELT_BASE_URL=" + mock.url, "VELT_CA_FILE=" + mock.ca_file,
+                                           "VELT_API_KEY=" + mock.api_key, "VELT_AUTH_TOKEN=" + mock.auth_token});
+    auto const log = settings_.work_dir / (sc.id + "-example.err");
+    vb::server_child example({server_exe_.string()}, env, log, std::chrono::seconds(30));
+    // "listening on http://127.0.0.1:PORT"
+    std::string const port = example.ready_line.substr(example.ready_line.rfind(':') + 1);
+    vb::load_settings load{wrk_, load_script_, exec_helper_, "http://127.0.0.1:" + port + "/", mock.organization_id,
+                           users.size(), sc.connections, std::chrono::seconds(settings_.quick ? 2 : 3),
+                           settings_.work_dir / (sc.id + "-wrk.out"), settings_.work_dir / (sc.id + "-wrk.err")};
+    std::fprintf(stderr, "   warm-up (wrk %llds, not recorded) ...\n", static_cast<long long>(load.duration.count()));
+    (void)vb::run_load(load);
+    throw_if_stopped();
+
+    load.duration = sc.load_duration;
+    auto const stats_before = mock.stats();
+    double const mock_cpu_before = mock.cpu_seconds();
+    auto const cpu_before = vb::process_cpu_times(example.pid());
+    auto const result = vb::run_load(load);
+    throw_if_stopped();
+    // Exports that wrk left unfinished when it stopped end now (the example notices at its
+    // next write): let them, so that their pages and their CPU are both counted.
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    auto const cpu_after = vb::process_cpu_times(example.pid());
+    double const mock_cpu_after = mock.cpu_seconds();
+    auto const stats_after = mock.stats();
+
+    r.proc.status = result.proc.status;
+    r.proc.timed_out = result.proc.timed_out;
+    r.proc.wall_s = result.duration_s;
+    r.proc.user_s = cpu_after.user_s - cpu_before.user_s;
+    r.proc.sys_s = cpu_after.sys_s - cpu_before.sys_s;
+    r.proc.maxrss_kb = vb::process_peak_rss_kb(example.pid());
+    r.server_cpu_s = mock_cpu_after - mock_cpu_before;
+    auto delta = [&](char const* name) { return vb::counter(stats_after, name) - vb::counter(stats_before, name); };
+    r.pages = delta("pages_served");
+    r.requests = delta("requests");
+    r.response_bytes = delta("response_bytes");
+    r.connections_opened = delta("connections_accepted") - 1;  // less the runner's GET /_mock/stats
+    r.handshakes_full = delta("handshakes_full");
+    r.handshakes_resumed = delta("handshakes_resumed");
+    r.exports = result.requests;
+    r.load_errors = result.errors;
+    r.load_cpu_s = result.proc.user_s + result.proc.sys_s;
+    if (result.requests) {
+      r.p50_us = result.p50_us;
+      r.p99_us = result.p99_us;
+    }
+    if (!result.ok()) r.note = result.problem;
+
+    // What the load generator does not look at: sampled exports, fetched as a client of the
+    // example would, against the data set's ground truth.
+    verification v;
+    for (std::size_t i : sample_of(users.size(), sc.verify_sample)) {
+      ++v.users_checked;
+      auto const got = vb::fetch_export(load.url, mock.organization_id, users[i]);
+      std::string why = got.problem;
+      if (why.empty() && got.pages != truth.expected_pages(users[i])) why = users[i] + ": wrong number of lines";
+      if (why.empty() && !same_items(got.data, truth.expected_export(users[i]), v))
+        why = users[i] + ": a feature is missing or has the wrong number of items";
+      if (!why.empty() && v.users_wrong++ == 0) v.problem = why;
+    }
+    r.served_check = v;
+    example.stop();
+
+    std::fprintf(stderr, "   %-26s %6zu users: %7.1f exports/s, p99 %s ms, %.3f ms CPU per page (%llu pages), %llu errors%s\n",
+                 r.label.c_str(), r.users, r.exports_per_s(), ms(r.p99_us).c_str(), r.cpu_per_1k(),
+                 static_cast<unsigned long long>(r.pages), static_cast<unsigned long long>(r.load_errors),
+                 r.ok() ? "" : ("  ** " + r.proc.describe() + " " + r.note + " " + v.problem).c_str());
+    if (!r.ok()) {
+      auto const err = read_text(log) + read_text(load.err_file);
+      r.stderr_tail = err.substr(err.size() > 2000 ? err.size() - 2000 : 0);
+    }
+    return r;
+  }
+
   runner_settings settings_;
-  fs::path mock_exe_, exec_helper_, valgrind_;
+  fs::path mock_exe_, exec_helper_, valgrind_, wrk_, server_exe_, load_script_;
   std::vector<client_spec> clients_;
 };
 
@@ -593,6 +744,22 @@ std::vector<scenario> make_scenarios(bool quick) {
   rss.connections = 256;
   rss.clients = {"floor", "baseline", "cli", "sdk"};
   s.push_back(rss);
+
+  scenario srv;
+  srv.id = "server";
+  srv.title = "5. Export inside a server";
+  srv.measures = "examples/export_in_server (one thread) loaded by wrk (one thread, 64 connections, a random user per "
+                 "request), velt-mock-server adding 50 ms per page, 2 pages of ~230 KiB per user: exports/s, "
+                 "latency and the example's CPU per page";
+  srv.user_counts = {quick ? 200u : 1000u};
+  srv.items = 74;  // 2 pages of 37 items per feature: about 236 KB each
+  srv.page_size = 37;
+  srv.connections = 64;
+  srv.latency_ms = 50;
+  srv.server = true;
+  srv.load_duration = std::chrono::seconds(quick ? 8 : 20);
+  srv.verify_sample = 4;
+  s.push_back(srv);
   return s;
 }
 
@@ -825,11 +992,17 @@ std::vector<target> evaluate(std::vector<run_record> const& runs, std::vector<sc
     }
     t.push_back(x);
   }
+  {
+    target x{"T8", "Export inside a server: ≤ 1 ms of the example's CPU per page", "not run", std::nullopt};
+    if (auto const* r = find(runs, "server", "server")) {
+      x.measured = fmt(r->cpu_per_1k(), 3) + " ms per page; " + fmt(r->exports_per_s(), 1) + " exports/s, p99 " +
+                   ms(r->p99_us) + " ms";
+      x.met = r->ok() && r->cpu_per_1k() <= 1.0;
+      if (!r->ok()) x.measured += " (the run failed: " + r->proc.describe() + ")";
+    }
+    t.push_back(x);
+  }
   return t;
-}
-
-std::string ms(std::optional<std::uint64_t> us) {
-  return us ? fmt(static_cast<double>(*us) / 1000.0, 1) : std::string("n/a");
 }
 
 std::string markdown(json::object const& machine, std::vector<scenario> const& scs, std::vector<run_record> const& runs,
@@ -843,8 +1016,33 @@ std::string markdown(json::object const& machine, std::vector<scenario> const& s
     bool any = false;
     for (auto const& r : runs) any = any || r.scenario == sc.id;
     if (!any) continue;
-    md << "### " << sc.title << "\n\n"
-       << sc.measures << ". Users × pages: ";
+    md << "### " << sc.title << "\n\n";
+    if (sc.server) {
+      md << sc.measures << ". " << sc.max_users() << " users × " << sc.pages_per_user() << " pages; wrk for "
+         << sc.load_duration.count() << " s after a short warm-up; the example's pool has its default size.\n\n"
+         << "| server | exports/s | p50 ms | p99 ms | pages/s | example CPU ms / page | peak RSS MiB "
+            "| velt-mock-server CPU ms / page | wrk CPU ms / export | errors | exports checked |\n"
+         << "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n";
+      for (auto const& r : runs) {
+        if (r.scenario != sc.id) continue;
+        md << "| " << r.label << " | " << fmt(r.exports_per_s(), 1) << " | " << ms(r.p50_us) << " | "
+           << ms(r.p99_us) << " | " << fmt(r.pages_per_s(), 0) << " | " << fmt(r.cpu_per_1k(), 3) << " | "
+           << fmt(r.rss_mib(), 1) << " | " << fmt(r.server_cpu_per_1k(), 3) << " | "
+           << fmt(r.exports && *r.exports ? r.load_cpu_s * 1000.0 / static_cast<double>(*r.exports) : NAN, 3)
+           << " | " << r.load_errors << " | ";
+        if (!r.proc.ok() || !r.note.empty()) md << "**" << r.proc.describe() << " " << r.note << "**";
+        else if (r.served_check && r.served_check->users_wrong)
+          md << "**" << r.served_check->users_wrong << " wrong** (" << r.served_check->problem << ")";
+        else if (r.served_check)
+          md << r.served_check->users_checked << " users, " << r.served_check->items_checked << " items vs truth: "
+             << (r.served_check->items_different ? std::to_string(r.served_check->items_different) + " items differ"
+                                                 : std::string("exact"));
+        md << " |\n";
+      }
+      md << "\n";
+      continue;
+    }
+    md << sc.measures << ". Users × pages: ";
     for (std::size_t i = 0; i < sc.user_counts.size(); ++i)
       md << (i ? " and " : "") << sc.user_counts[i] << " × " << sc.pages_per_user();
     md << "; " << sc.connections << " connections (and users in flight).\n\n";
@@ -899,7 +1097,7 @@ std::string markdown(json::object const& machine, std::vector<scenario> const& s
     }
     md << "\n";
   }
-  md << "### Targets (issue 6)\n\n| | target | measured | met? |\n|---|---|---|---|\n";
+  md << "### Targets (T1–T7: issue 6; T8: issue 7)\n\n| | target | measured | met? |\n|---|---|---|---|\n";
   for (auto const& t : targets)
     md << "| " << t.id << " | " << t.text << " | " << t.measured << " | "
        << (t.met ? (*t.met ? "met" : "**missed**") : "–") << " |\n";
@@ -935,6 +1133,7 @@ int main(int argc, char** argv) {
       else if (a == "--markdown") md_file = value();
       else if (a == "--work-dir") s.work_dir = value();
       else if (a == "--repeat") s.repeat_override = static_cast<unsigned>(std::stoul(value()));
+      else if (a == "--server-exe") s.server_exe = value();
       else if (a == "--skip") {
         std::stringstream list(value());
         for (std::string item; std::getline(list, item, ',');) s.skip.insert(item);
@@ -945,8 +1144,8 @@ int main(int argc, char** argv) {
       } else {
         throw std::invalid_argument("unknown option " + a +
                                     "\nusage: velt-bench-runner --bin-dir DIR [--quick] [--json FILE] [--markdown FILE] "
-                                    "[--only cpu,instructions,latency,latency-long,scale,rss,micro] [--work-dir DIR] [--repeat N] "
-                                    "[--skip cli,sdk,baseline,floor]");
+                                    "[--only cpu,instructions,latency,latency-long,scale,rss,server,micro] [--work-dir DIR] "
+                                    "[--repeat N] [--skip cli,sdk,baseline,floor] [--server-exe PATH]");
       }
     }
     if (s.bin_dir.empty()) throw std::invalid_argument("--bin-dir is required");
@@ -1009,6 +1208,7 @@ int main(int argc, char** argv) {
       o["connections"] = sc.connections;
       o["latency_ms"] = sc.latency_ms;
       o["jitter_ms"] = sc.jitter_ms;
+      if (sc.server) o["load_duration_s"] = sc.load_duration.count();
       json::array rs;
       for (auto const& r : runs)
         if (r.scenario == sc.id) rs.push_back(r.to_json());

@@ -3,6 +3,8 @@
 // over HTTPS (GET /_mock/stats), stopped with SIGTERM.
 #pragma once
 
+#include "runner/process.hpp"
+
 #include <boost/json/object.hpp>
 
 #include <chrono>
@@ -18,20 +20,17 @@ class mock_process {
  public:
   mock_process(std::filesystem::path const& exe, std::vector<std::string> const& flags,
                std::filesystem::path const& log_file, std::chrono::seconds ready_limit);
-  ~mock_process();
-  mock_process(mock_process const&) = delete;
-  mock_process& operator=(mock_process const&) = delete;
 
   std::string url, ca_file, api_key, auth_token, organization_id;
 
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return process_.pid(); }
   double cpu_seconds() const;
   /// The server's counters (GET /_mock/stats).
   boost::json::object stats() const;
-  void stop();
+  void stop() { process_.stop(); }
 
  private:
-  pid_t pid_ = -1;
+  server_child process_;
 };
 
 /// A counter of a /_mock/stats object (0 when absent).

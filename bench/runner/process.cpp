@@ -1,6 +1,7 @@
 #include "runner/process.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -11,6 +12,7 @@
 #include <condition_variable>
 #include <fstream>
 #include <mutex>
+#include <stdexcept>
 #include <sstream>
 #include <system_error>
 #include <thread>
@@ -130,11 +132,11 @@ child_result run_child(std::vector<std::string> const& argv, std::vector<std::st
   return r;
 }
 
-double process_cpu_seconds(pid_t pid) {
+cpu_times process_cpu_times(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto const close = text.rfind(')');
-  if (close == std::string::npos) return 0;
+  if (close == std::string::npos) return {};
   std::istringstream fields(text.substr(close + 2));
   std::string f;
   unsigned long long utime = 0, stime = 0;
@@ -143,7 +145,75 @@ double process_cpu_seconds(pid_t pid) {
     if (i == 14) utime = std::stoull(f);
     if (i == 15) stime = std::stoull(f);
   }
-  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  double const tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  return {static_cast<double>(utime) / tick, static_cast<double>(stime) / tick};
+}
+
+double process_cpu_seconds(pid_t pid) {
+  auto const t = process_cpu_times(pid);
+  return t.user_s + t.sys_s;
+}
+
+long process_peak_rss_kb(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  return 0;
+}
+
+server_child::server_child(std::vector<std::string> const& argv, std::vector<std::string> const& env,
+                           std::filesystem::path const& log_file, std::chrono::seconds ready_limit) {
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe2");
+  int const log = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  try {
+    pid_ = spawn(argv, env, pipe_fds[1], log < 0 ? 2 : log);
+  } catch (...) {
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+    if (log >= 0) ::close(log);
+    throw;
+  }
+  ::close(pipe_fds[1]);
+  if (log >= 0) ::close(log);
+
+  std::string text;
+  auto const deadline = std::chrono::steady_clock::now() + ready_limit;
+  while (text.find('\n') == std::string::npos) {
+    auto const left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{pipe_fds[0], POLLIN, 0};
+    int const n = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (n <= 0) continue;
+    char buf[4096];
+    ssize_t const got = ::read(pipe_fds[0], buf, sizeof buf);
+    if (got <= 0) break;
+    text.append(buf, static_cast<std::size_t>(got));
+  }
+  ::close(pipe_fds[0]);  // nothing else comes on stdout
+  if (text.find('\n') == std::string::npos) {
+    stop();
+    throw std::runtime_error(argv[0] + " did not start (see " + log_file.string() + ")");
+  }
+  ready_line = text.substr(0, text.find('\n'));
+}
+
+server_child::~server_child() { stop(); }
+
+void server_child::stop() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  for (int i = 0; i < 500; ++i) {  // up to 10 s, then SIGKILL
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return;
+    }
+    ::usleep(20000);
+  }
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
 }
 
 }  // namespace velt::bench

@@ -43,7 +43,35 @@ child_result run_child(std::vector<std::string> const& argv, std::vector<std::st
 /// The child `run_child` is waiting for (0 when none), for a signal handler to stop it.
 pid_t running_child() noexcept;
 
-/// User + system CPU seconds of a running process (all its threads), from /proc/PID/stat.
+/// User and system CPU seconds of a running process (all its threads), from /proc/PID/stat.
+struct cpu_times {
+  double user_s = 0, sys_s = 0;
+};
+cpu_times process_cpu_times(pid_t pid);
+/// User + system CPU seconds of a running process (all its threads).
 double process_cpu_seconds(pid_t pid);
+
+/// Peak resident set of a running process (VmHWM of /proc/PID/status), in KiB; 0 if unknown.
+long process_peak_rss_kb(pid_t pid);
+
+/// A long-running child (a server): stdin from /dev/null, stderr to `log_file`, stdout on a
+/// pipe until it has printed its first line (`ready_line`, without the newline); the pipe is
+/// then closed. Throws std::runtime_error when no line comes within `ready_limit`. stop()
+/// (and the destructor) sends SIGTERM and, after 10 s, SIGKILL.
+class server_child {
+ public:
+  server_child(std::vector<std::string> const& argv, std::vector<std::string> const& env,
+               std::filesystem::path const& log_file, std::chrono::seconds ready_limit);
+  ~server_child();
+  server_child(server_child const&) = delete;
+  server_child& operator=(server_child const&) = delete;
+
+  std::string ready_line;
+  pid_t pid() const { return pid_; }
+  void stop();
+
+ private:
+  pid_t pid_ = -1;
+};
 
 }  // namespace velt::bench
