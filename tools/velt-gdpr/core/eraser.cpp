@@ -2,6 +2,7 @@
 
 #include "core/exit_code.hpp"
 #include "core/report.hpp"
+#include "core/run_controls.hpp"
 #include "core/time_format.hpp"
 
 #include <velt/batch_erase.hpp>
@@ -142,8 +143,6 @@ class eraser {
 
  private:
   static asio::awaitable<void> flow(eraser* e);
-  static asio::awaitable<void> watch_signals(eraser* e);
-  static asio::awaitable<void> tick_progress(eraser* e);
   std::string progress_line() const;
   void stop();
 
@@ -156,10 +155,8 @@ class eraser {
   std::unique_ptr<users_source> first_users_;
   std::atomic<std::uint64_t> bad_ids_{0};
   std::atomic<bool> stopping_{false};
-  std::optional<asio::signal_set> signals_;
-  std::optional<asio::steady_timer> progress_timer_;
-  bool done_ = false;
-  int signal_ = 0;
+  std::optional<stop_signals> signals_;
+  std::optional<progress_ticker> progress_;
   velt::erase_result outcome_;
   steady_clock::time_point started_ = steady_clock::now();
 };
@@ -217,28 +214,6 @@ std::string eraser::progress_line() const {
   return {};
 }
 
-asio::awaitable<void> eraser::tick_progress(eraser* e) {
-  auto const interval = e->con_.redraws() ? std::chrono::milliseconds(250) : std::chrono::milliseconds(5000);
-  while (!e->done_) {
-    e->progress_timer_->expires_after(interval);
-    auto [ec] = co_await e->progress_timer_->async_wait(asio::as_tuple(asio::use_awaitable));
-    if (ec || e->done_) break;
-    e->con_.progress(e->progress_line());
-  }
-}
-
-asio::awaitable<void> eraser::watch_signals(eraser* e) {
-  for (;;) {
-    auto [ec, sig] = co_await e->signals_->async_wait(asio::as_tuple(asio::use_awaitable));
-    if (ec) co_return;
-    if (e->signal_ != 0) std::_Exit(exit_code::interrupted_base + sig);
-    e->signal_ = sig;
-    e->con_.note(fmt::format("velt-gdpr: {}: stopping (a second signal exits at once)",
-                             sig == SIGINT ? "SIGINT" : "SIGTERM"));
-    e->stop();
-  }
-}
-
 asio::awaitable<void> eraser::flow(eraser* e) {
   erase_printer printer(e->out_, e->con_, e->stopping_);
   bool first = true;
@@ -264,19 +239,20 @@ asio::awaitable<void> eraser::flow(eraser* e) {
                                 {"usersWithData", s.users_with_data},
                                 {"usersUnverified", s.users_unverified}});
   }
-  e->done_ = true;
-  if (e->progress_timer_) e->progress_timer_->cancel();
+  e->progress_->stop(/*final_line=*/false);
   if (e->signals_) e->signals_->cancel();
   e->client_->close_idle_connections();
 }
 
 erase_result eraser::run() {
-  progress_timer_.emplace(io_);
+  progress_.emplace(io_.get_executor(), con_, [this] { return progress_line(); });
   if (settings_.handle_signals) {
-    signals_.emplace(io_, SIGINT, SIGTERM);
-    asio::co_spawn(io_, watch_signals(this), asio::detached);
+    signals_.emplace(io_.get_executor(), [this](int sig) {
+      con_.note(fmt::format("velt-gdpr: {}: stopping (a second signal exits at once)",
+                            sig == SIGINT ? "SIGINT" : "SIGTERM"));
+      stop();
+    });
   }
-  if (con_.shows_progress()) asio::co_spawn(io_, tick_progress(this), asio::detached);
   std::exception_ptr failure;
   asio::co_spawn(io_, flow(this), [&failure](std::exception_ptr ep) { failure = ep; });
   io_.run();
@@ -300,10 +276,11 @@ erase_result eraser::run() {
   result.users_verified = s.users_verified;
   result.users_with_data = s.users_with_data;
   result.users_unverified = s.users_unverified;
-  result.signal = signal_;
+  int const signal = signals_ ? signals_->received() : 0;
+  result.signal = signal;
   result.credentials_refused = credentials_refused;
-  if (signal_) {
-    result.exit_code = exit_code::interrupted_base + signal_;
+  if (signal) {
+    result.exit_code = exit_code::interrupted_base + signal;
   } else if (credentials_refused && s.jobs_queued == 0) {
     result.exit_code = exit_code::usage;
   } else if (failure || !outcome_.clean() || bad_ids_ > 0) {

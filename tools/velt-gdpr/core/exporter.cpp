@@ -5,6 +5,7 @@
 #include "core/exit_code.hpp"
 #include "core/file_name.hpp"
 #include "core/progress.hpp"
+#include "core/run_controls.hpp"
 #include "core/export_sink.hpp"
 #include "core/time_format.hpp"
 
@@ -75,9 +76,7 @@ class export_engine {
   void prepare_directory();
 
   static asio::awaitable<void> run_batch(export_engine* e);
-  static asio::awaitable<void> tick_progress(export_engine* e);
   static asio::awaitable<void> tick_report(export_engine* e);
-  static asio::awaitable<void> watch_signals(export_engine* e);
   static asio::awaitable<void> count_users(export_engine* e);
   std::optional<std::uint64_t> known_total() const;
 
@@ -98,13 +97,12 @@ class export_engine {
   std::optional<velt::batch_exporter> exporter_;
   export_files files_context_;
   std::unique_ptr<users_source> users_;
-  std::optional<asio::steady_timer> progress_timer_;
-  std::optional<asio::signal_set> signals_;
+  std::optional<progress_ticker> progress_;
+  std::optional<stop_signals> signals_;
   velt::batch_result batch_;
 
   steady_clock::time_point started_ = steady_clock::now();
   std::atomic<bool> fatal_{false};
-  std::atomic<int> signal_{0};
   std::atomic<bool> finished_{false};
   std::atomic<bool> stop_report_ticker_{false};
   std::atomic<std::uint64_t> pages_{0}, items_{0}, bytes_{0};
@@ -267,16 +265,6 @@ asio::awaitable<void> export_engine::run_batch(export_engine* e) {
   e->all_done();
 }
 
-asio::awaitable<void> export_engine::tick_progress(export_engine* e) {
-  auto const interval = e->con_.redraws() ? std::chrono::milliseconds(250) : std::chrono::milliseconds(5000);
-  while (!e->finished_) {
-    e->progress_timer_->expires_after(interval);
-    auto [ec] = co_await e->progress_timer_->async_wait(asio::as_tuple(asio::use_awaitable));
-    if (ec || e->finished_) break;
-    e->con_.progress(format_progress(e->snapshot()));
-  }
-}
-
 asio::awaitable<void> export_engine::tick_report(export_engine* e) {
   // Runs on report_strand_: the end of the run cancels the timer there.
   asio::steady_timer timer(co_await asio::this_coro::executor);
@@ -287,23 +275,6 @@ asio::awaitable<void> export_engine::tick_report(export_engine* e) {
     if (!e->stop_report_ticker_ && e->report_.take_dirty()) e->write_report();
   }
   e->report_timer_ = nullptr;
-}
-
-asio::awaitable<void> export_engine::watch_signals(export_engine* e) {
-  for (;;) {
-    auto [ec, sig] = co_await e->signals_->async_wait(asio::as_tuple(asio::use_awaitable));
-    if (ec) co_return;
-    if (e->signal_.exchange(sig) != 0) {
-      // A second signal: leave at once (the next run resumes from what is durable).
-      std::_Exit(exit_code::interrupted_base + sig);
-    }
-    e->con_.note(fmt::format("velt-gdpr: {}: starting no more users, stopping the {} in flight "
-                             "(a second signal exits at once)",
-                             signal_name(sig), e->exporter_->stats().in_flight));
-    e->users_cancel_ = true;
-    e->count_cancel_ = true;
-    e->exporter_->stop();
-  }
 }
 
 asio::awaitable<void> export_engine::count_users(export_engine* e) {
@@ -320,8 +291,7 @@ asio::awaitable<void> export_engine::count_users(export_engine* e) {
 
 void export_engine::all_done() {
   finished_ = true;
-  if (con_.shows_progress()) con_.progress(format_progress(snapshot()));  // the final state
-  if (progress_timer_) progress_timer_->cancel();
+  progress_->stop();  // draws the final state
   if (signals_) signals_->cancel();
   users_cancel_ = true;  // a source blocked on a pipe gives up within 200 ms
   client_->close_idle_connections();
@@ -370,12 +340,17 @@ export_result export_engine::run() {
   write_report();
   started_ = steady_clock::now();
 
-  progress_timer_.emplace(control_);
+  progress_.emplace(control_, con_, [this] { return format_progress(snapshot()); });
   if (settings_.handle_signals) {
-    signals_.emplace(control_, SIGINT, SIGTERM);
-    asio::co_spawn(control_, watch_signals(this), asio::detached);
+    signals_.emplace(control_, [this](int sig) {
+      con_.note(fmt::format("velt-gdpr: {}: starting no more users, stopping the {} in flight "
+                            "(a second signal exits at once)",
+                            signal_name(sig), exporter_->stats().in_flight));
+      users_cancel_ = true;
+      count_cancel_ = true;
+      exporter_->stop();
+    });
   }
-  if (con_.shows_progress()) asio::co_spawn(control_, tick_progress(this), asio::detached);
   asio::co_spawn(report_strand_, tick_report(this), asio::detached);
   asio::co_spawn(files_, count_users(this), asio::detached);
   std::exception_ptr engine_error;
@@ -397,7 +372,7 @@ export_result export_engine::run() {
   using end = velt::batch_result::end;
   bool const credentials_refused = batch_.how == end::credentials_refused;
   export_result result;
-  result.signal = signal_;
+  result.signal = signals_ ? signals_->received() : 0;
   result.credentials_refused = credentials_refused;
   result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - started_);
   if (engine_error) {
