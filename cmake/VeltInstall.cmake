@@ -2,6 +2,7 @@
 include(CMakePackageConfigHelpers)
 
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/velt" DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+install(FILES "${PROJECT_BINARY_DIR}/include/velt/version.hpp" DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/velt")
 set(velt_installed_targets velt_client)
 if(TARGET velt_mock)
   list(APPEND velt_installed_targets velt_mock)

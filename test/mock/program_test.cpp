@@ -1,6 +1,8 @@
 // The velt-mock-server program: its ready line, serving, flags, clean stop on SIGTERM.
 #include "test_client.hpp"
 
+#include <velt/version.hpp>
+
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
@@ -205,6 +207,12 @@ TEST(MockProgram, HelpDocumentsEveryFlag) {
                            "--verbose", "--extra-feature", "--delete-tasks", "--delete-task-ms"}) {
     EXPECT_NE(help.find(flag), std::string::npos) << flag;
   }
+}
+
+TEST(MockProgram, VersionIsTheLibraryVersion) {
+  child c({"--version"});
+  EXPECT_EQ(c.read_rest(20s), std::string("velt-mock-server ") + velt::version() + "\n");
+  EXPECT_EQ(c.wait(10s), 0);
 }
 
 TEST(MockProgram, BadFlagsFail) {
