@@ -3,6 +3,8 @@
 
 #include "core/shard.hpp"
 
+#include <velt/version.hpp>
+
 #include <sys/file.h>
 
 #include <fcntl.h>
@@ -322,6 +324,13 @@ TEST(CliExport, UsageErrorsExitTwoBeforeAnyRequest) {
   EXPECT_EQ(run({VELT_GDPR_BINARY, "--help"}, env).code, 0);
   EXPECT_EQ(srv.stats().requests, 0u);
   EXPECT_FALSE(fs::exists(out / "users"));
+}
+
+TEST(CliVersion, PrintsTheLibraryVersionAndExitsZero) {
+  auto const r = run({VELT_GDPR_BINARY, "--version"}, {});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, std::string("velt-gdpr ") + velt::version() + "\n");
+  EXPECT_EQ(r.err, "");
 }
 
 TEST(CliExport, OutputDirectoryInUseOrOfAnotherOrganization) {

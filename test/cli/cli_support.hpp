@@ -2,7 +2,7 @@
 // directories, reading and comparing export files.
 #pragma once
 
-#include "cli_process.hpp"
+#include "../support/subprocess.hpp"
 
 #include "core/file_name.hpp"
 
@@ -31,6 +31,15 @@ namespace velt::test::cli {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+
+/// velt-gdpr as these tests start it: stderr on a pipe of its own (err()), no VELT_*
+/// variable inherited (the test passes the credentials it means), stdin /dev/null.
+class process : public subprocess {
+ public:
+  process(std::vector<std::string> argv, std::vector<std::string> env)
+      : subprocess(std::move(argv), std::move(env),
+                   {.err = stderr_mode::captured, .environment = inherit_env::all_but_velt, .null_stdin = true}) {}
+};
 
 /// Distinctive secrets: no output of the program may contain them.
 inline constexpr char const* secret_api_key = "ak-7f3b9c2e-SECRET-KEY-d41d8cd98f";

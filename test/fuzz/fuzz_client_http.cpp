@@ -14,21 +14,13 @@
 //           client that buffers what its header and body limits should have refused is a
 //           finding.
 #include "fuzz_support.hpp"
-#include "../support/loopback.hpp"
+#include "../support/raw_http_server.hpp"
 
 #include <velt/client.hpp>
 
 #include <boost/asio/io_context.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
-#include <cctype>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -44,19 +36,11 @@ using velt::fuzz::check;
 constexpr char const* kApiKey = "FUZZ-API-KEY-b7e1c9d24f";
 constexpr char const* kToken = "FUZZ-AUTH-TOKEN-3a8f60e2d1";
 
-/// The loopback server: answers every request with the current input.
+/// The loopback server: answers every request with the current input (and, when asked,
+/// repeats its last 16 bytes after it).
 class answering_server {
  public:
-  answering_server() {
-    fd_ = velt::test::bind_loopback(port_, 64);
-    if (fd_ < 0) {
-      std::perror("fuzz server");
-      std::abort();
-    }
-    std::thread([this] { loop(); }).detach();
-  }
-
-  std::uint16_t port() const { return port_; }
+  std::uint16_t port() const { return server_.port(); }
 
   void set_answer(std::string_view bytes, bool amplify) {
     auto fresh = std::make_shared<std::string const>(bytes);
@@ -66,41 +50,7 @@ class answering_server {
   }
 
  private:
-  void loop() {
-    for (;;) {
-      int const c = ::accept(fd_, nullptr, nullptr);
-      if (c < 0) continue;
-      timeval tv{1, 0};
-      ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-      ::setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-      serve(c);
-      ::close(c);
-    }
-  }
-
-  // Reads the request (head, then Content-Length bytes), answers, closes.
-  void serve(int c) {
-    std::string in;
-    char buf[4096];
-    std::size_t head_end;
-    while ((head_end = in.find("\r\n\r\n")) == std::string::npos) {
-      ssize_t const n = ::recv(c, buf, sizeof buf, 0);
-      if (n <= 0 || in.size() > 65536) return;
-      in.append(buf, static_cast<std::size_t>(n));
-    }
-    std::size_t length = 0;
-    for (std::size_t i = 0; i < head_end;) {
-      std::size_t const eol = in.find("\r\n", i);
-      std::string line = in.substr(i, eol - i);
-      for (auto& ch : line) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      if (line.rfind("content-length:", 0) == 0) length = std::strtoul(line.c_str() + 15, nullptr, 10);
-      i = eol + 2;
-    }
-    while (in.size() < head_end + 4 + length) {
-      ssize_t const n = ::recv(c, buf, sizeof buf, 0);
-      if (n <= 0) return;
-      in.append(buf, static_cast<std::size_t>(n));
-    }
+  void write_answer(int c) {
     std::shared_ptr<std::string const> answer;
     bool amplify = false;
     {
@@ -109,33 +59,24 @@ class answering_server {
       amplify = amplify_;
     }
     std::string_view const all = answer ? std::string_view(*answer) : std::string_view();
-    bool ok = send_all(c, all);
+    bool ok = velt::test::send_all(c, all);
     if (ok && amplify && !all.empty()) {
       std::string_view const tail = all.substr(all.size() - std::min<std::size_t>(all.size(), 16));
       std::string block;
       while (block.size() < 65536) block.append(tail);
       for (std::size_t total = 0; ok && total < (std::size_t{96} << 20); total += block.size())
-        ok = send_all(c, block);
-    }
-    ::shutdown(c, SHUT_WR);
-    while (::recv(c, buf, sizeof buf, 0) > 0) {
+        ok = velt::test::send_all(c, block);
     }
   }
 
-  static bool send_all(int c, std::string_view rest) {
-    while (!rest.empty()) {
-      ssize_t const n = ::send(c, rest.data(), rest.size(), MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      rest.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-  }
-
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
   std::mutex mutex_;
   std::shared_ptr<std::string const> answer_;
   bool amplify_ = false;
+  // Short socket timeouts, a small request limit, and no record of requests: the fuzzer
+  // sends millions.
+  velt::test::raw_http_server server_{
+      velt::test::raw_http_server::writer([this](int c, velt::test::raw_request const&) { write_answer(c); }),
+      {.io_timeout = std::chrono::seconds(1), .max_request_bytes = 65536, .keep_requests = false}};
 };
 
 answering_server& server() {

@@ -3,7 +3,7 @@
 // server whose protocol versions are chosen by the test.
 #pragma once
 
-#include "../support/loopback.hpp"
+#include "../support/raw_http_server.hpp"
 
 #include <velt/client.hpp>
 #include <velt/mock/server.hpp>
@@ -15,15 +15,11 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
 #include <dirent.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <cctype>
 #include <cstdlib>
 #include <chrono>
 #include <cstdint>
@@ -94,172 +90,13 @@ inline std::uint16_t closed_port() {
   return port;
 }
 
-// ---- loopback listener ----------------------------------------------------------------------
+// ---- raw plain-HTTP server (test/support/raw_http_server.hpp) ---------------------------
 
-/// A blocking listener on 127.0.0.1:ephemeral, served one connection at a time by a thread.
-class loopback_listener {
- public:
-  loopback_listener() {
-    fd_ = velt::test::bind_loopback(port_, 64);
-    if (fd_ < 0) throw std::runtime_error("loopback_listener: cannot listen");
-  }
-  loopback_listener(loopback_listener const&) = delete;
-  loopback_listener& operator=(loopback_listener const&) = delete;
-  ~loopback_listener() { stop(); }
-
-  std::uint16_t port() const { return port_; }
-  std::size_t connections() const { return connections_.load(); }
-
-  /// Starts serving: `serve(fd)` is called for each accepted socket (then it is closed).
-  void start(std::function<void(int)> serve) {
-    serve_ = std::move(serve);
-    thread_ = std::thread([this] { loop(); });
-  }
-
-  void stop() {
-    stop_.store(true);
-    if (thread_.joinable()) thread_.join();
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  void loop() {
-    while (!stop_.load()) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      int const c = ::accept(fd_, nullptr, nullptr);
-      if (c < 0) continue;
-      ++connections_;
-      timeval tv{2, 0};
-      ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-      ::setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-      serve_(c);
-      ::close(c);
-    }
-  }
-
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::atomic<std::size_t> connections_{0};
-  std::function<void(int)> serve_;
-  std::thread thread_;
-};
-
-/// One HTTP request as received (head with its final CRLFCRLF, and the body).
-struct raw_request {
-  std::string head;
-  std::string body;
-  /// The value of header `name` (case-insensitive), empty when absent.
-  std::string header(std::string_view name) const {
-    std::size_t pos = head.find("\r\n");
-    while (pos != std::string::npos && pos + 2 < head.size()) {
-      std::size_t const start = pos + 2;
-      std::size_t const end = head.find("\r\n", start);
-      std::string_view line(head.data() + start, (end == std::string::npos ? head.size() : end) - start);
-      auto const colon = line.find(':');
-      if (colon == name.size()) {
-        bool same = true;
-        for (std::size_t i = 0; i < colon; ++i)
-          same = same && std::tolower(static_cast<unsigned char>(line[i])) ==
-                             std::tolower(static_cast<unsigned char>(name[i]));
-        if (same) {
-          auto v = line.substr(colon + 1);
-          while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
-          return std::string(v);
-        }
-      }
-      pos = end;
-    }
-    return {};
-  }
-};
-
-/// Reads one request (head, then Content-Length bytes of body) through `read(buf, n)`.
-/// Returns nullopt when the peer closed or failed first.
-template <class Read>
-std::optional<raw_request> read_request(Read&& read) {
-  std::string data;
-  char buf[4096];
-  std::size_t head_end = std::string::npos;
-  while ((head_end = data.find("\r\n\r\n")) == std::string::npos) {
-    long const n = read(buf, sizeof buf);
-    if (n <= 0) return std::nullopt;
-    data.append(buf, static_cast<std::size_t>(n));
-    if (data.size() > (1u << 20)) return std::nullopt;
-  }
-  raw_request r;
-  r.head = data.substr(0, head_end + 4);
-  r.body = data.substr(head_end + 4);
-  std::size_t const length = std::strtoul(r.header("content-length").c_str(), nullptr, 10);
-  while (r.body.size() < length) {
-    long const n = read(buf, sizeof buf);
-    if (n <= 0) return std::nullopt;
-    r.body.append(buf, static_cast<std::size_t>(n));
-  }
-  return r;
-}
-
-inline bool send_all(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t const n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
-/// A plain-HTTP loopback server that answers every request with the bytes `respond` gives
-/// (a complete raw HTTP response, or anything else), then closes the connection. The
-/// `writer` form writes the answer itself (e.g. an endless stream), on the socket.
-class raw_http_server {
- public:
-  using responder = std::function<std::string(raw_request const&)>;
-  using writer = std::function<void(int fd, raw_request const&)>;
-
-  explicit raw_http_server(responder respond)
-      : write_([respond = std::move(respond)](int fd, raw_request const& r) {
-          send_all(fd, respond(r));
-        }) {
-    listener_.start([this](int fd) { serve(fd); });
-  }
-  explicit raw_http_server(writer write) : write_(std::move(write)) {
-    listener_.start([this](int fd) { serve(fd); });
-  }
-
-  std::uint16_t port() const { return listener_.port(); }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port()); }
-  std::size_t connections() const { return listener_.connections(); }
-  std::size_t requests() const {
-    std::lock_guard lock(mutex_);
-    return received_.size();
-  }
-  std::vector<raw_request> received() const {
-    std::lock_guard lock(mutex_);
-    return received_;
-  }
-
- private:
-  void serve(int fd) {
-    auto req = read_request([fd](char* b, std::size_t n) { return static_cast<long>(::recv(fd, b, n, 0)); });
-    if (!req) return;
-    {
-      std::lock_guard lock(mutex_);
-      received_.push_back(*req);
-    }
-    write_(fd, *req);
-    ::shutdown(fd, SHUT_WR);
-    char drain[512];
-    while (::recv(fd, drain, sizeof drain, 0) > 0) {
-    }
-  }
-
-  writer write_;
-  mutable std::mutex mutex_;
-  std::vector<raw_request> received_;
-  loopback_listener listener_;  // last: stops (joins) before the members above go
-};
+using velt::test::loopback_listener;
+using velt::test::raw_http_server;
+using velt::test::raw_request;
+using velt::test::read_request;
+using velt::test::send_all;
 
 /// "HTTP/1.1 <status>" response with the given extra header lines (each ending CRLF) and body.
 inline std::string http_response(unsigned status, std::string const& body,

@@ -1,13 +1,23 @@
-// loopback.hpp: a TCP socket on 127.0.0.1 and an ephemeral port, for the tests' hand-made
-// servers (the hardening listeners, the fuzzed HTTP server). Header-only, POSIX.
+// loopback.hpp: a TCP socket on 127.0.0.1 and an ephemeral port, and a listener that serves
+// its connections one at a time on a thread, for the tests' hand-made servers (the
+// hardening tests' raw HTTP and TLS servers, the fuzzed HTTP server). Header-only, POSIX.
 #pragma once
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <thread>
+#include <utility>
 
 namespace velt::test {
 
@@ -30,5 +40,58 @@ inline int bind_loopback(std::uint16_t& port, int backlog) {
   port = ntohs(a.sin_port);
   return fd;
 }
+
+/// A blocking listener on 127.0.0.1:ephemeral, served one connection at a time by a thread.
+/// Each accepted socket reads and writes with `io_timeout` (SO_RCVTIMEO, SO_SNDTIMEO).
+class loopback_listener {
+ public:
+  explicit loopback_listener(std::chrono::seconds io_timeout = std::chrono::seconds(2)) : io_timeout_(io_timeout) {
+    fd_ = bind_loopback(port_, 64);
+    if (fd_ < 0) throw std::runtime_error("loopback_listener: cannot listen");
+  }
+  loopback_listener(loopback_listener const&) = delete;
+  loopback_listener& operator=(loopback_listener const&) = delete;
+  ~loopback_listener() { stop(); }
+
+  std::uint16_t port() const { return port_; }
+  std::size_t connections() const { return connections_.load(); }
+
+  /// Starts serving: `serve(fd)` is called for each accepted socket (then it is closed).
+  void start(std::function<void(int)> serve) {
+    serve_ = std::move(serve);
+    thread_ = std::thread([this] { loop(); });
+  }
+
+  void stop() {
+    stop_.store(true);
+    if (thread_.joinable()) thread_.join();
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  void loop() {
+    while (!stop_.load()) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      int const c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) continue;
+      ++connections_;
+      timeval tv{static_cast<time_t>(io_timeout_.count()), 0};
+      ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      ::setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+      serve_(c);
+      ::close(c);
+    }
+  }
+
+  std::chrono::seconds io_timeout_;
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<std::size_t> connections_{0};
+  std::function<void(int)> serve_;
+  std::thread thread_;
+};
 
 }  // namespace velt::test

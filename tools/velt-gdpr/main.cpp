@@ -10,6 +10,8 @@
 #include "commands/commands.hpp"
 #include "core/exit_code.hpp"
 
+#include <velt/version.hpp>
+
 #include <CLI/CLI.hpp>
 
 #include <csignal>
@@ -31,7 +33,7 @@ int main(int argc, char** argv) {
       "batches or jobs failed (the others were done), 130/143 interrupted by SIGINT/SIGTERM.",
       "velt-gdpr"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "velt-gdpr 0.1.0");
+  app.set_version_flag("--version", std::string("velt-gdpr ") + velt::version());
   std::vector<std::string> top_level_secrets;
   cli::add_secret_traps(app, top_level_secrets);
 

@@ -5,6 +5,7 @@
 //    "organization_id":"...","user_ids":[the first ten]}
 // Runs until SIGINT or SIGTERM, then stops cleanly (exit 0). Logs to stderr with --verbose.
 #include <velt/mock/server.hpp>
+#include <velt/version.hpp>
 
 #include <CLI/CLI.hpp>
 #include <boost/json/array.hpp>
@@ -68,6 +69,7 @@ int main(int argc, char** argv) {
                "organization_id and the first ten user_ids. Users are user-0001 .. user-NNNN "
                "(1-based, zero-padded to at least 4 digits). GET /_mock/stats returns counters "
                "as JSON (no credentials). SIGINT/SIGTERM stop it (exit 0)."};
+  app.set_version_flag("--version", std::string("velt-mock-server ") + velt::version());
 
   app.add_option("--host", opts.host, "Address to listen on")->capture_default_str();
   app.add_option("--port", opts.port, "Port to listen on; 0 picks a free one")->capture_default_str();

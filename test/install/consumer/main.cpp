@@ -1,11 +1,15 @@
 // A consumer of the installed package: encodes a request, decodes a response, and makes a
-// client (no I/O), to prove headers, library and dependencies are all found.
+// client (no I/O), to prove headers, library and dependencies are all found; and checks that
+// the installed <velt/version.hpp>, the library's velt::version() and the CMake package
+// (VELT_PACKAGE_VERSION, from CMakeLists.txt) name the same version.
 #include <velt/client.hpp>
+#include <velt/version.hpp>
 #include <velt/wire.hpp>
 
 #include <boost/asio/io_context.hpp>
 
 #include <iostream>
+#include <string>
 
 int main() {
   auto body = velt::wire::encode(velt::user_data_request{"org", "alice", {}});
@@ -20,6 +24,16 @@ int main() {
   o.auth_token = "t";
   velt::client client(io.get_executor(), o);
   (void)client;
-  std::cout << "consumer ok: " << body << "\n";
+
+  std::string const version = velt::version();
+  std::string const from_numbers = std::to_string(VELT_VERSION_MAJOR) + "." + std::to_string(VELT_VERSION_MINOR) +
+                                   "." + std::to_string(VELT_VERSION_PATCH);
+  if (version != VELT_PACKAGE_VERSION || version != VELT_VERSION_STRING || version != from_numbers ||
+      VELT_VERSION != VELT_VERSION_MAJOR * 100000 + VELT_VERSION_MINOR * 100 + VELT_VERSION_PATCH) {
+    std::cout << "version mismatch: library " << version << ", header " << VELT_VERSION_STRING << " ("
+              << VELT_VERSION << "), package " << VELT_PACKAGE_VERSION << "\n";
+    return 1;
+  }
+  std::cout << "consumer ok: velt " << version << ": " << body << "\n";
   return 0;
 }
