@@ -1,4 +1,5 @@
 #include "client/client_impl.hpp"
+#include "client/redaction.hpp"
 
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/http/field.hpp>
@@ -93,80 +94,9 @@ void client_impl::redact(std::string& text) const {
     std::lock_guard lock(token_mutex_);
     token = auth_token_;
   }
-  constexpr std::string_view mask = "[redacted]";
-  constexpr std::string_view delimiters = " \t\r\n\"'<>";
-  // The length of an encoding of `c` at the start of `s`, as a server re-encodes what it
-  // echoes (JSON: \" \\ \/ \uXXXX; HTML: &quot; &apos; &lt; &gt; &amp; &#NN; &#xHH;), or 0.
-  auto const encoded_length = [](std::string_view s, char c) -> std::size_t {
-    int const want = static_cast<unsigned char>(c);
-    auto const number = [](std::string_view digits, int base) {
-      int v = 0;
-      if (digits.empty() || digits.size() > 6) return -1;
-      for (char d : digits) {
-        int const x = d >= '0' && d <= '9'                  ? d - '0'
-                      : base == 16 && d >= 'a' && d <= 'f' ? d - 'a' + 10
-                      : base == 16 && d >= 'A' && d <= 'F' ? d - 'A' + 10
-                                                           : -1;
-        if (x < 0) return -1;
-        v = v * base + x;
-      }
-      return v;
-    };
-    if (s.size() >= 2 && s[0] == '\\') {
-      if (s[1] == c && (c == '"' || c == '\\' || c == '/')) return 2;
-      if (s[1] == 'u' && s.size() >= 6 && number(s.substr(2, 4), 16) == want) return 6;
-      return 0;
-    }
-    if (s.size() >= 4 && s[0] == '&') {
-      auto const semi = s.substr(0, 10).find(';');
-      if (semi == std::string_view::npos) return 0;
-      std::string_view const name = s.substr(1, semi - 1);
-      int value = -1;
-      if (name.size() >= 2 && name[0] == '#')
-        value = name[1] == 'x' || name[1] == 'X' ? number(name.substr(2), 16) : number(name.substr(1), 10);
-      else if (name == "quot") value = '"';
-      else if (name == "apos") value = '\'';
-      else if (name == "lt") value = '<';
-      else if (name == "gt") value = '>';
-      else if (name == "amp") value = '&';
-      return value == want ? semi + 1 : 0;
-    }
-    return 0;
-  };
-  // Whole occurrences, then anything that starts like a secret: the first 8 bytes of a
-  // credential do not occur in messages by chance. From such a prefix, the mask covers
-  // what matches the secret, also re-encoded (a JSON or HTML echo escapes quotes and angle
-  // brackets). When that is not the whole secret (an excerpt cut it, or the server altered
-  // it), the mask goes on to the next delimiter and, for a secret that itself contains a
-  // delimiter (header values may hold spaces and quotes), over at least the secret's length
-  // first, so that its tail is not left behind.
-  constexpr std::size_t prefix_len = 8;
-  for (std::string const* secret : {&options_.api_key, token.get()}) {
-    if (secret->empty()) continue;
-    for (auto pos = text.find(*secret); pos != std::string::npos; pos = text.find(*secret, pos + mask.size()))
-      text.replace(pos, secret->size(), mask);
-    if (secret->size() < prefix_len) continue;
-    bool const has_delimiter = secret->find_first_of(delimiters) != std::string::npos;
-    std::string_view const prefix(secret->data(), prefix_len);
-    for (auto pos = text.find(prefix); pos != std::string::npos; pos = text.find(prefix, pos + mask.size())) {
-      std::size_t end = pos, matched = 0;
-      while (matched < secret->size() && end < text.size()) {
-        std::size_t const n = text[end] == (*secret)[matched]
-                                  ? 1
-                                  : encoded_length(std::string_view(text).substr(end), (*secret)[matched]);
-        if (n == 0) break;
-        end += n;
-        ++matched;
-      }
-      if (matched < secret->size()) {
-        std::size_t from = end;
-        if (has_delimiter) from = std::max(from, std::min(text.size(), pos + secret->size()));
-        end = text.find_first_of(delimiters, from);
-        if (end == std::string::npos) end = text.size();
-      }
-      text.replace(pos, end - pos, mask);
-    }
-  }
+  // Each secret alone (redaction.hpp), the API key first.
+  detail::redact(text, options_.api_key);
+  detail::redact(text, *token);
 }
 
 void client_impl::log(log_level level, std::string const& line) const {

@@ -70,8 +70,8 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   connection_pool& pool() { return *pool_; }
 
   void set_auth_token(std::string token);
-  /// Removes every occurrence of the API key and the auth token from `text` (a hostile or
-  /// buggy server could echo them in an error message).
+  /// Masks the API key and the current auth token in `text` (a hostile or buggy server
+  /// could echo them in an error message): detail::redact (redaction.hpp) for each.
   void redact(std::string& text) const;
   void log(log_level level, std::string const& line) const;
 
