@@ -129,7 +129,7 @@ asio::awaitable<send_result> connection_pool::async_send(request_type const& req
       counters_.add(counters_.stale_resends);
       continue;
     }
-    out.may_have_reached_server = r.request_sent;
+    out.may_have_reached_server = r.delivery != delivery::not_sent;
     out.error = transport_error(r.ec, r.what);
     co_return out;
   }
