@@ -163,13 +163,17 @@ boost::asio::awaitable<result<T>> client_impl::call(
         co_return std::move(*decoded);
       }
       err = std::move(decoded.error());
+      // A complete answer, even one whose body cannot be decoded (see velt::delivery).
+      err.delivery = delivery::answered;
+      if (err.http_status == 0) err.http_status = sent.response.status;
       // The server answered: a non-idempotent request is resent only when it said
       // "throttled", i.e. it did not act on it.
       may_resend = idempotent || classify(err) == failure_kind::throttled;
     } else {
-      err = std::move(*sent.error);
-      may_resend = idempotent || !sent.may_have_reached_server;
-      if (!idempotent && sent.may_have_reached_server)
+      err = std::move(*sent.error);  // its delivery says how far the final try got
+      bool const may_have_reached_server = err.delivery != delivery::not_sent;
+      may_resend = idempotent || !may_have_reached_server;
+      if (!idempotent && may_have_reached_server)
         err.message += " (the request may have reached the server; not resent)";
     }
 

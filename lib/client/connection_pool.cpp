@@ -85,6 +85,7 @@ asio::awaitable<send_result> connection_pool::async_send(request_type const& req
   boost::system::error_code const acquired = co_await permits_.async_acquire();
   if (acquired) {
     out.error = make_error_details(acquired, "cancelled while waiting for a connection");
+    out.error->delivery = delivery::not_sent;
     co_return out;
   }
   permit held(permits_);
@@ -99,7 +100,8 @@ asio::awaitable<send_result> connection_pool::async_send(request_type const& req
       exchange_result opened = co_await c->async_open(timeouts_, tls_ ? &sessions_ : nullptr);
       if (opened.ec) {
         out.error = transport_error(opened.ec, opened.what);
-        co_return out;  // nothing was sent: always safe to retry
+        out.error->delivery = delivery::not_sent;  // always safe to retry
+        co_return out;
       }
     }
 
@@ -129,8 +131,8 @@ asio::awaitable<send_result> connection_pool::async_send(request_type const& req
       counters_.add(counters_.stale_resends);
       continue;
     }
-    out.may_have_reached_server = r.delivery != delivery::not_sent;
     out.error = transport_error(r.ec, r.what);
+    out.error->delivery = r.delivery;
     co_return out;
   }
 }

@@ -25,9 +25,12 @@ asio::awaitable<result<std::optional<user_data_page>>> fetch_next(
       co_return std::move(*invalid);
     }
   }
-  auto decode = [raw = st->format == page_format::raw](wire::http_response_view const& v,
-                                                      wire::decode_limits const& l,
-                                                      std::string& body) {
+  // The answer's HTTP status, for an error about a page the server sent in full.
+  unsigned answered_status = 0;
+  auto decode = [raw = st->format == page_format::raw, &answered_status](
+                    wire::http_response_view const& v, wire::decode_limits const& l,
+                    std::string& body) {
+    answered_status = v.status;
     // A raw page keeps the response body itself (its items are views into it).
     return raw ? wire::decode_user_data_raw_owned(v, std::move(body), l)
                : wire::decode_user_data(v, l);
@@ -40,9 +43,14 @@ asio::awaitable<result<std::optional<user_data_page>>> fetch_next(
 
   user_data_page page = std::move(*r);
   // Where the chain goes next, and the page's index (page_token_chain.hpp): a token that
-  // would loop ends the stream with a typed error.
+  // would loop ends the stream with a typed error about a complete answer.
   auto index = st->chain.accept(page.next_page_token());
-  if (!index) co_return std::move(index.error());
+  if (!index) {
+    error_details err = std::move(index.error());
+    err.delivery = delivery::answered;
+    err.http_status = answered_status;
+    co_return err;
+  }
   page.set_index(*index);
   if (st->chain.ended()) st->finished = true;
   st->client->counters().add(st->client->counters().pages);
