@@ -128,29 +128,23 @@ request_type client_impl::make_request(wire::endpoint ep, std::string const& bod
 bool client_impl::after_failure(error_details& err, unsigned attempt, bool may_resend,
                                 std::optional<clock_type::time_point> deadline,
                                 std::chrono::milliseconds& delay) {
-  err.attempts = attempt;
   redact(err.message);
-  if (canonical_status(err.code) == status::cancelled) return false;
-  retry_decision const d =
-      decide_retry(options_.retry, budget_, attempt, err, may_resend, uniform01());
-  if (d.what == retry_decision::verdict::give_up) return false;
-  if (d.what == retry_decision::verdict::budget_exhausted) {
-    counters_.add(counters_.budget_exhausted);
-    err.message = "retry budget exhausted, not retried; last error: " + err.to_string();
-    err.code = make_error_code(errc::retry_budget_exhausted);
-    err.status = canonical_status(err.code);
-    log(log_level::warning, err.message);
-    return false;
+  attempt_verdict const v = decide_attempt(options_.retry, budget_, attempt, err, may_resend,
+                                           deadline, clock_type::now(), uniform01());
+  switch (v.what) {
+    case attempt_verdict::kind::give_up:
+    case attempt_verdict::kind::deadline:
+      return false;
+    case attempt_verdict::kind::budget_exhausted:
+      counters_.add(counters_.budget_exhausted);
+      log(log_level::warning, err.message);
+      return false;
+    case attempt_verdict::kind::retry:
+      break;
   }
-  if (deadline && clock_type::now() + d.delay >= *deadline) {
-    err.message = "deadline passes before the next retry; last error: " + err.to_string();
-    err.code = make_error_code(errc::deadline_exceeded);
-    err.status = canonical_status(err.code);
-    return false;
-  }
-  delay = d.delay;
+  delay = v.delay;
   counters_.add(counters_.retries);
-  switch (d.kind) {
+  switch (v.failure) {
     case failure_kind::throttled:
       counters_.add(counters_.retries_throttled);
       counters_.add(counters_.throttled_ms, static_cast<std::uint64_t>(delay.count()));
@@ -158,8 +152,8 @@ bool client_impl::after_failure(error_details& err, unsigned attempt, bool may_r
     case failure_kind::server: counters_.add(counters_.retries_server); break;
     case failure_kind::transport: counters_.add(counters_.retries_transport); break;
   }
-  if (options_.on_retry) options_.on_retry(retry_event{d.kind, err, delay});
-  log(log_level::info, std::string("retrying after ") + level_name(d.kind) + " in " +
+  if (options_.on_retry) options_.on_retry(retry_event{v.failure, err, delay});
+  log(log_level::info, std::string("retrying after ") + level_name(v.failure) + " in " +
                            std::to_string(delay.count()) + " ms (attempt " +
                            std::to_string(attempt) + "): " + err.to_string());
   return true;

@@ -2,6 +2,7 @@
 // retry decisions, backoff) every operation goes through.
 #pragma once
 
+#include "client/attempt_outcome.hpp"
 #include "client/client_counters.hpp"
 #include "client/connection_pool.hpp"
 #include "client/origin.hpp"
@@ -84,8 +85,9 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
 
  private:
   request_type make_request(wire::endpoint ep, std::string const& body) const;
-  /// Decides about a failed attempt; fills `delay` and returns true to retry, or finalises
-  /// `err` (attempts, budget message) and returns false.
+  /// Decides about a failed attempt (decide_attempt) and does what goes with the verdict
+  /// (counters, on_retry, logging); fills `delay` and returns true to retry, or finalises
+  /// `err` (attempts, budget or deadline message) and returns false.
   bool after_failure(error_details& err, unsigned attempt, bool may_resend,
                      std::optional<clock_type::time_point> deadline,
                      std::chrono::milliseconds& delay);
@@ -109,25 +111,19 @@ boost::asio::awaitable<result<T>> client_impl::call(
   asio::steady_timer timer(ex);
   for (unsigned attempt = 1;; ++attempt) {
     auto const now = clock_type::now();
-    auto request_deadline = options_.timeouts.request.count() > 0
-                                ? now + options_.timeouts.request
-                                : clock_type::time_point::max();
-    if (deadline) {
-      if (now >= *deadline) {
-        auto err = make_error_details(make_error_code(errc::deadline_exceeded),
-                                      "the operation's deadline passed");
-        err.attempts = attempt - 1;
-        co_return err;
-      }
-      request_deadline = std::min(request_deadline, *deadline);
+    if (deadline_passed(deadline, now)) {
+      auto err = make_error_details(make_error_code(errc::deadline_exceeded),
+                                    "the operation's deadline passed");
+      err.attempts = attempt - 1;
+      co_return err;
     }
 
     request_type const req = make_request(ep, body);
-    send_options const how{idempotent, request_deadline};  // named: see client.cpp
+    send_options const how{idempotent,  // named: see client.cpp
+                           attempt_deadline(options_.timeouts.request, deadline, now)};
     send_result sent = co_await pool_->async_send(req, how);
 
     error_details err;
-    bool may_resend = idempotent;
     if (!sent.error) {
       // An error answer may echo our headers back; scrub them before any of it can be
       // quoted in a message. Success bodies are data (a notification's metadata carries the
@@ -164,21 +160,15 @@ boost::asio::awaitable<result<T>> client_impl::call(
       }
       err = std::move(decoded.error());
       // A complete answer, even one whose body cannot be decoded (see velt::delivery).
-      err.delivery = delivery::answered;
-      if (err.http_status == 0) err.http_status = sent.response.status;
-      // The server answered: a non-idempotent request is resent only when it said
-      // "throttled", i.e. it did not act on it.
-      may_resend = idempotent || classify(err) == failure_kind::throttled;
+      mark_answered(err, sent.response.status);
     } else {
       err = std::move(*sent.error);  // its delivery says how far the final try got
-      bool const may_have_reached_server = err.delivery != delivery::not_sent;
-      may_resend = idempotent || !may_have_reached_server;
-      if (!idempotent && may_have_reached_server)
-        err.message += " (the request may have reached the server; not resent)";
+      note_not_resent(err, idempotent);
     }
 
+    // Whether and when to try again: attempt_outcome.hpp.
     std::chrono::milliseconds delay{0};
-    if (!after_failure(err, attempt, may_resend, deadline, delay)) co_return err;
+    if (!after_failure(err, attempt, may_resend(idempotent, err), deadline, delay)) co_return err;
     timer.expires_after(delay);
     auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     if (ec) {

@@ -47,8 +47,7 @@ asio::awaitable<result<std::optional<user_data_page>>> fetch_next(
   auto index = st->chain.accept(page.next_page_token());
   if (!index) {
     error_details err = std::move(index.error());
-    err.delivery = delivery::answered;
-    err.http_status = answered_status;
+    mark_answered(err, answered_status);
     co_return err;
   }
   page.set_index(*index);

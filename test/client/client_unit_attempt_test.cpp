@@ -1,0 +1,110 @@
+// The request loop's decisions about one attempt (lib/client/attempt_outcome.hpp), with no
+// socket and no clock: deadlines, resending and the final verdict.
+#include "client/attempt_outcome.hpp"
+
+#include <boost/asio/error.hpp>
+#include <gtest/gtest.h>
+
+namespace velt::detail {
+namespace {
+using namespace std::chrono_literals;
+
+clock_type::time_point const t0 = clock_type::time_point{} + 1000s;
+
+error_details answered(status s, unsigned http) {
+  auto e = make_error_details(make_error_code(s), "x", http);
+  e.delivery = delivery::answered;
+  return e;
+}
+
+error_details transport(delivery how_far) {
+  auto e = make_error_details(make_error_code(boost::asio::error::connection_reset), "read response");
+  e.delivery = how_far;
+  return e;
+}
+
+TEST(ClientUnitAttempt, AnAttemptEndsAtItsTimeoutOrTheOperationsDeadline) {
+  EXPECT_EQ(attempt_deadline(0ms, std::nullopt, t0), clock_type::time_point::max());
+  EXPECT_EQ(attempt_deadline(360s, std::nullopt, t0), t0 + 360s);
+  EXPECT_EQ(attempt_deadline(360s, t0 + 5s, t0), t0 + 5s);
+  EXPECT_EQ(attempt_deadline(1s, t0 + 5s, t0), t0 + 1s);
+  EXPECT_EQ(attempt_deadline(0ms, t0 + 5s, t0), t0 + 5s);
+
+  EXPECT_FALSE(deadline_passed(std::nullopt, t0));
+  EXPECT_FALSE(deadline_passed(t0 + 1ms, t0));
+  EXPECT_TRUE(deadline_passed(t0, t0));
+  EXPECT_TRUE(deadline_passed(t0 - 1ms, t0));
+}
+
+TEST(ClientUnitAttempt, ADeleteIsResentOnlyWhenTheServerCannotHaveActed) {
+  // Safe to repeat: always.
+  for (auto const& e : {transport(delivery::maybe_delivered), answered(status::unavailable, 503)})
+    EXPECT_TRUE(may_resend(/*idempotent=*/true, e));
+  // Not safe to repeat: never sent, or a throttling answer.
+  EXPECT_TRUE(may_resend(false, transport(delivery::not_sent)));
+  EXPECT_TRUE(may_resend(false, answered(status::resource_exhausted, 429)));
+  EXPECT_TRUE(may_resend(false, answered(status::unavailable, 429)));
+  EXPECT_TRUE(may_resend(false, answered(status::resource_exhausted, 503)));
+  // Never once it may have reached the server.
+  EXPECT_FALSE(may_resend(false, transport(delivery::maybe_delivered)));
+  EXPECT_FALSE(may_resend(false, answered(status::unavailable, 503)));
+  EXPECT_FALSE(may_resend(false, answered(status::internal, 200)));  // an unreadable 2xx
+}
+
+TEST(ClientUnitAttempt, ADeleteThatMayHaveArrivedSaysItWasNotResent) {
+  auto e = transport(delivery::maybe_delivered);
+  note_not_resent(e, /*idempotent=*/false);
+  EXPECT_NE(e.message.find("may have reached the server; not resent"), std::string::npos);
+  for (auto other : {transport(delivery::not_sent), answered(status::unavailable, 503)}) {
+    auto const before = other.message;
+    note_not_resent(other, false);
+    EXPECT_EQ(other.message, before);
+  }
+  auto read = transport(delivery::maybe_delivered);
+  note_not_resent(read, /*idempotent=*/true);
+  EXPECT_EQ(read.message, "read response");
+}
+
+TEST(ClientUnitAttempt, AnAnsweredFailureKeepsTheDecodersHttpStatus) {
+  auto e = make_error_details(make_error_code(errc::malformed_response), "not JSON");
+  mark_answered(e, 200);
+  EXPECT_EQ(e.delivery, delivery::answered);
+  EXPECT_EQ(e.http_status, 200u);
+  auto f = make_error_details(make_error_code(status::unavailable), "x", 503);
+  mark_answered(f, 200);
+  EXPECT_EQ(f.http_status, 503u);
+}
+
+TEST(ClientUnitAttempt, RetryWithADelayWhileAttemptsAndTimeRemain) {
+  retry_options o;
+  retry_budget b(o);
+  auto e = answered(status::unavailable, 503);
+  auto const v = decide_attempt(o, b, 1, e, true, t0 + 60s, t0, 0.5);
+  EXPECT_EQ(v.what, attempt_verdict::kind::retry);
+  EXPECT_EQ(v.failure, failure_kind::server);
+  EXPECT_EQ(v.delay, 100ms);  // half of the first ceiling (200 ms)
+  EXPECT_EQ(e.attempts, 1u);
+  EXPECT_EQ(e.code, make_error_code(status::unavailable));  // unchanged
+
+  auto last = answered(status::unavailable, 503);
+  EXPECT_EQ(decide_attempt(o, b, o.max_attempts, last, true, std::nullopt, t0, 0.5).what,
+            attempt_verdict::kind::give_up);
+  EXPECT_EQ(last.attempts, o.max_attempts);
+
+  auto delete_reset = transport(delivery::maybe_delivered);
+  EXPECT_EQ(decide_attempt(o, b, 1, delete_reset, may_resend(false, delete_reset), std::nullopt, t0, 0.5).what,
+            attempt_verdict::kind::give_up);
+}
+
+TEST(ClientUnitAttempt, ACancellationIsNeverRetriedAndTakesNoBudget) {
+  retry_options o;
+  o.budget_max_tokens = 2;
+  retry_budget b(o);
+  auto e = make_error_details(make_error_code(boost::asio::error::operation_aborted), "cancelled");
+  EXPECT_EQ(decide_attempt(o, b, 1, e, true, std::nullopt, t0, 0.5).what,
+            attempt_verdict::kind::give_up);
+  EXPECT_DOUBLE_EQ(b.tokens(), 2);
+}
+
+}  // namespace
+}  // namespace velt::detail
