@@ -35,6 +35,12 @@ void note_not_resent(error_details& e, bool idempotent) {
     e.message += " (the request may have reached the server; not resent)";
 }
 
+std::string describe_without_attempts(error_details const& e) {
+  error_details quoted = e;
+  quoted.attempts = 0;
+  return quoted.to_string();
+}
+
 attempt_verdict decide_attempt(retry_options const& o, retry_budget& budget, unsigned attempt,
                                error_details& err, bool may_resend,
                                std::optional<clock_type::time_point> deadline,
@@ -47,14 +53,14 @@ attempt_verdict decide_attempt(retry_options const& o, retry_budget& budget, uns
   v.failure = d.kind;
   if (d.what == retry_decision::verdict::give_up) return v;
   if (d.what == retry_decision::verdict::budget_exhausted) {
-    err.message = "retry budget exhausted, not retried; last error: " + err.to_string();
+    err.message = "retry budget exhausted, not retried; last error: " + describe_without_attempts(err);
     err.code = make_error_code(errc::retry_budget_exhausted);
     err.status = canonical_status(err.code);
     v.what = attempt_verdict::kind::budget_exhausted;
     return v;
   }
   if (deadline && now + d.delay >= *deadline) {
-    err.message = "deadline passes before the next retry; last error: " + err.to_string();
+    err.message = "deadline passes before the next retry; last error: " + describe_without_attempts(err);
     err.code = make_error_code(errc::deadline_exceeded);
     err.status = canonical_status(err.code);
     v.what = attempt_verdict::kind::deadline;

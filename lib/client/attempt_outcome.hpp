@@ -41,6 +41,10 @@ bool may_resend(bool idempotent, error_details const& failure) noexcept;
 /// unanswered.
 void note_not_resent(error_details& e, bool idempotent);
 
+/// `e.to_string()` without the ", after N attempts" part: for quoting a failure inside the
+/// message of the error that replaces it (whose own to_string adds the attempts once).
+std::string describe_without_attempts(error_details const& e);
+
 /// What the request loop does after a failed attempt.
 struct attempt_verdict {
   enum class kind {

@@ -155,7 +155,7 @@ bool client_impl::after_failure(error_details& err, unsigned attempt, bool may_r
   if (options_.on_retry) options_.on_retry(retry_event{v.failure, err, delay});
   log(log_level::info, std::string("retrying after ") + level_name(v.failure) + " in " +
                            std::to_string(delay.count()) + " ms (attempt " +
-                           std::to_string(attempt) + "): " + err.to_string());
+                           std::to_string(attempt) + "): " + describe_without_attempts(err));
   return true;
 }
 

@@ -1,6 +1,6 @@
 // How far a failed request got (error_details::delivery) and what may_have_taken_effect
 // says of a delete, for each way a request can fail, against the in-process server over
-// TLS on loopback.
+// TLS on loopback. Also: messages that quote an earlier failure say the attempts once.
 #include "support.hpp"
 #include "../support/loopback.hpp"
 
@@ -308,6 +308,52 @@ TEST(ClientDelivery, ADeleteCancelledWhileWaitingForAConnectionIsNotSent) {
   EXPECT_EQ(got.details.delivery, delivery::not_sent) << got.details.to_string();
   EXPECT_FALSE(may_have_taken_effect(got.details));
   EXPECT_EQ(srv.stats().requests_to(wire::endpoint::delete_user_data), 0u);
+}
+
+// ---- messages that quote the failure before them --------------------------------------------
+
+std::size_t occurrences(std::string const& text, std::string const& what) {
+  std::size_t n = 0;
+  for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) ++n;
+  return n;
+}
+
+TEST(ClientRetryMessages, ADeadlineBeforeTheNextRetrySaysTheAttemptsOnce) {
+  mock::server srv(small_server());
+  srv.add_fault({.kind = mock::fault_kind::unavailable, .max_times = 1});
+  mock::fault throttle{.kind = mock::fault_kind::resource_exhausted, .max_times = 1};
+  throttle.retry_after = "5";
+  srv.add_fault(throttle);
+  asio::io_context io;
+  auto o = options_for(srv);
+  o.stream_deadline = 2s;
+  o.retry.max_retry_after = 10s;
+  velt::client c(io.get_executor(), o);
+  page_stream pages = c.async_fetch_all_user_data({srv.organization_id(), srv.user_ids()[0], {}});
+  auto [ec, page] = run(io, pages.async_next(asio::as_tuple(asio::use_awaitable)));
+  EXPECT_EQ(ec, make_error_code(errc::deadline_exceeded));
+  std::string const text = pages.last_error().to_string();
+  EXPECT_NE(text.find("deadline passes before the next retry"), std::string::npos) << text;
+  EXPECT_EQ(pages.last_error().attempts, 2u);
+  EXPECT_EQ(occurrences(text, ", after 2 attempts"), 1u) << text;
+  EXPECT_EQ(pages.last_error().delivery, delivery::answered);
+}
+
+TEST(ClientRetryMessages, ASpentRetryBudgetSaysTheAttemptsOnce) {
+  mock::server srv(small_server());
+  srv.add_fault({.kind = mock::fault_kind::unavailable});
+  asio::io_context io;
+  auto o = options_for(srv);
+  o.retry.max_attempts = 100;
+  o.retry.budget_max_tokens = 6;  // the third failure leaves half of it
+  velt::client c(io.get_executor(), o);
+  page_stream pages = c.async_fetch_all_user_data({srv.organization_id(), srv.user_ids()[0], {}});
+  auto [ec, page] = run(io, pages.async_next(asio::as_tuple(asio::use_awaitable)));
+  EXPECT_EQ(ec, make_error_code(errc::retry_budget_exhausted));
+  std::string const text = pages.last_error().to_string();
+  auto const attempts = ", after " + std::to_string(pages.last_error().attempts) + " attempts";
+  EXPECT_GE(pages.last_error().attempts, 2u);
+  EXPECT_EQ(occurrences(text, attempts), 1u) << text;
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // The request loop's decisions about one attempt (lib/client/attempt_outcome.hpp), with no
-// socket and no clock: deadlines, resending and the final verdict.
+// socket and no clock: deadlines, resending, the final verdict and its message.
 #include "client/attempt_outcome.hpp"
 
 #include <boost/asio/error.hpp>
@@ -21,6 +21,12 @@ error_details transport(delivery how_far) {
   auto e = make_error_details(make_error_code(boost::asio::error::connection_reset), "read response");
   e.delivery = how_far;
   return e;
+}
+
+std::size_t occurrences(std::string const& text, std::string const& what) {
+  std::size_t n = 0;
+  for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) ++n;
+  return n;
 }
 
 TEST(ClientUnitAttempt, AnAttemptEndsAtItsTimeoutOrTheOperationsDeadline) {
@@ -104,6 +110,45 @@ TEST(ClientUnitAttempt, ACancellationIsNeverRetriedAndTakesNoBudget) {
   EXPECT_EQ(decide_attempt(o, b, 1, e, true, std::nullopt, t0, 0.5).what,
             attempt_verdict::kind::give_up);
   EXPECT_DOUBLE_EQ(b.tokens(), 2);
+}
+
+TEST(ClientUnitAttempt, ADeadlineBeforeTheNextRetryEndsTheOperationQuotingTheFailureOnce) {
+  retry_options o;
+  retry_budget b(o);
+  auto e = answered(status::resource_exhausted, 429);
+  e.retry_after = 30s;
+  e.message = "slow down";
+  e.delivery = delivery::answered;
+  auto const v = decide_attempt(o, b, 3, e, true, t0 + 5s, t0, 0.0);
+  EXPECT_EQ(v.what, attempt_verdict::kind::deadline);
+  EXPECT_EQ(e.code, make_error_code(errc::deadline_exceeded));
+  EXPECT_EQ(e.status, status::deadline_exceeded);
+  EXPECT_EQ(e.attempts, 3u);
+  // The last answer's facts stay: what the server said, and that it said it.
+  EXPECT_EQ(e.http_status, 429u);
+  EXPECT_EQ(e.retry_after, std::optional<std::chrono::seconds>(30s));
+  EXPECT_EQ(e.delivery, delivery::answered);
+  std::string const text = e.to_string();
+  EXPECT_NE(text.find("deadline passes before the next retry; last error: RESOURCE_EXHAUSTED"),
+            std::string::npos) << text;
+  EXPECT_EQ(occurrences(text, "after 3 attempts"), 1u) << text;
+  EXPECT_EQ(occurrences(text, "slow down"), 1u) << text;
+}
+
+TEST(ClientUnitAttempt, ASpentBudgetEndsTheOperationQuotingTheFailureOnce) {
+  retry_options o;
+  o.budget_max_tokens = 2;  // the first failure leaves 1 token: no more than half
+  retry_budget b(o);
+  auto e = answered(status::unavailable, 503);
+  auto const v = decide_attempt(o, b, 2, e, true, std::nullopt, t0, 0.5);
+  EXPECT_EQ(v.what, attempt_verdict::kind::budget_exhausted);
+  EXPECT_EQ(e.code, make_error_code(errc::retry_budget_exhausted));
+  EXPECT_EQ(e.http_status, 503u);
+  std::string const text = e.to_string();
+  EXPECT_NE(text.find("retry budget exhausted, not retried; last error: UNAVAILABLE (HTTP 503): x"),
+            std::string::npos) << text;
+  EXPECT_EQ(occurrences(text, "after 2 attempts"), 1u) << text;
+  EXPECT_EQ(describe_without_attempts(e).find("attempts"), std::string::npos);
 }
 
 }  // namespace
