@@ -100,7 +100,10 @@ status canonical_status(boost::system::error_code const& ec) noexcept;
 /// (an unreadable 2xx may still have taken effect; see `may_have_taken_effect`).
 ///
 /// The details describe the operation's last attempt (a transparent resend on a fresh
-/// connection, after a kept-alive one died, is that attempt).
+/// connection, after a kept-alive one died, is that attempt). An operation that ends
+/// between attempts (cancelled while waiting to retry, or its deadline passed before the
+/// next one) reports `not_sent` when nothing it sent can have taken effect, else
+/// `maybe_delivered`; one cancelled during an attempt reports how far that attempt got.
 enum class delivery : unsigned char {
   /// No byte of the request was written: refused before any I/O, the name could not be
   /// resolved, no connection could be made, the TLS handshake failed, or the operation

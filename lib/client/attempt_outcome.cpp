@@ -71,4 +71,25 @@ attempt_verdict decide_attempt(retry_options const& o, retry_budget& budget, uns
   return v;
 }
 
+void delivery_record::on_failure(error_details const& failure) noexcept {
+  if (may_have_taken_effect(failure)) earlier_may_have_taken_effect_ = true;
+  in_flight_ = delivery::not_sent;
+  answered_status_ = 0;
+}
+
+void delivery_record::describe(error_details& e) const noexcept {
+  switch (in_flight_) {
+    case delivery::answered:
+      e.delivery = delivery::answered;
+      e.http_status = answered_status_;
+      return;
+    case delivery::maybe_delivered:
+      e.delivery = delivery::maybe_delivered;
+      return;
+    case delivery::not_sent:
+      e.delivery = earlier_may_have_taken_effect_ ? delivery::maybe_delivered : delivery::not_sent;
+      return;
+  }
+}
+
 }  // namespace velt::detail

@@ -1,7 +1,8 @@
 // Sans-I/O decisions of the request loop (client_impl::call) about one attempt: when it
-// must end, what its failure tells (delivery, whether it may be resent), and what the loop
-// does next (retry after a delay, or give up with the final details). No sockets, no clock
-// (the caller passes `now`), no randomness (the caller passes a uniform draw).
+// must end, what its failure tells (delivery, whether it may be resent), what the loop does
+// next (retry after a delay, or give up with the final details), and what an operation that
+// ends between or during attempts reports about what the server may have seen. No sockets,
+// no clock (the caller passes `now`), no randomness (the caller passes a uniform draw).
 #pragma once
 
 #include "client/response_exchange.hpp"
@@ -66,5 +67,39 @@ attempt_verdict decide_attempt(retry_options const& o, retry_budget& budget, uns
                                error_details& err, bool may_resend,
                                std::optional<clock_type::time_point> deadline,
                                clock_type::time_point now, double u01);
+
+/// What one operation's attempts may have let the server see, kept across attempts so that
+/// an operation ending with no attempt result of its own (cancelled while sending or while
+/// waiting to retry, its deadline passed before the next attempt) reports it truthfully.
+class delivery_record {
+ public:
+  /// A new attempt starts (nothing of it sent yet). The transport reports how far it gets
+  /// through the returned pointer, valid as long as this record.
+  velt::delivery* begin_attempt() noexcept {
+    in_flight_ = delivery::not_sent;
+    answered_status_ = 0;
+    return &in_flight_;
+  }
+  /// The attempt in flight got a complete response with `http_status`.
+  void on_answer(unsigned http_status) noexcept {
+    in_flight_ = delivery::answered;
+    answered_status_ = http_status;
+  }
+  /// The attempt in flight ended in `failure` (its delivery set).
+  void on_failure(error_details const& failure) noexcept;
+
+  /// Sets `e.delivery` for an error that ends the operation outside an attempt's own result.
+  /// During an attempt: how far it got (answered also sets `e.http_status`, the answer being
+  /// read or decoded when the operation ended). Between attempts (the next one not sent):
+  /// not_sent when nothing sent before can have taken effect (never sent, or answered with
+  /// "did nothing", e.g. throttled), else maybe_delivered, so that
+  /// `may_have_taken_effect(e)` says what it would have said of the earlier failures.
+  void describe(error_details& e) const noexcept;
+
+ private:
+  velt::delivery in_flight_ = delivery::not_sent;
+  unsigned answered_status_ = 0;
+  bool earlier_may_have_taken_effect_ = false;
+};
 
 }  // namespace velt::detail

@@ -109,74 +109,90 @@ boost::asio::awaitable<result<T>> client_impl::call(
   namespace asio = boost::asio;
   auto ex = co_await asio::this_coro::executor;
   asio::steady_timer timer(ex);
-  for (unsigned attempt = 1;; ++attempt) {
-    auto const now = clock_type::now();
-    if (deadline_passed(deadline, now)) {
-      auto err = make_error_details(make_error_code(errc::deadline_exceeded),
-                                    "the operation's deadline passed");
-      err.attempts = attempt - 1;
-      co_return err;
-    }
+  // What the server may have seen of this operation's attempts, for an end that is no
+  // attempt's own result (attempt_outcome.hpp).
+  delivery_record delivered;
+  std::optional<error_details> ended;
+  try {
+    for (unsigned attempt = 1;; ++attempt) {
+      auto const now = clock_type::now();
+      if (deadline_passed(deadline, now)) {
+        auto err = make_error_details(make_error_code(errc::deadline_exceeded),
+                                      "the operation's deadline passed");
+        err.attempts = attempt - 1;
+        delivered.describe(err);
+        co_return err;
+      }
 
-    request_type const req = make_request(ep, body);
-    send_options const how{idempotent,  // named: see client.cpp
-                           attempt_deadline(options_.timeouts.request, deadline, now)};
-    send_result sent = co_await pool_->async_send(req, how);
+      request_type const req = make_request(ep, body);
+      send_options const how{idempotent, attempt_deadline(options_.timeouts.request, deadline, now),
+                             delivered.begin_attempt()};  // named: see client.cpp
+      send_result sent = co_await pool_->async_send(req, how);
 
-    error_details err;
-    if (!sent.error) {
-      // An error answer may echo our headers back; scrub them before any of it can be
-      // quoted in a message. Success bodies are data (a notification's metadata carries the
-      // API key legitimately) and are never quoted.
-      if (sent.response.status < 200 || sent.response.status >= 300) redact(sent.response.body);
-      redact(sent.response.content_type);
-      redact(sent.response.retry_after);
-      wire::http_response_view const view{sent.response.status, sent.response.body,
-                                          sent.response.retry_after,
-                                          sent.response.content_type};
-      // A decoder that can keep the body takes it instead of copying it.
-      auto decode_now = [&] {
-        if constexpr (std::is_invocable_v<Decode&, wire::http_response_view const&,
-                                          wire::decode_limits const&, std::string&>)
-          return decode(view, options_.limits, sent.response.body);
-        else
-          return decode(view, options_.limits);
-      };
-      // Large bodies may be decoded on the decode executor. (The result is named before it
-      // is moved: g++ 12 mishandles a co_await inside a conditional or an argument.)
-      std::optional<decltype(decode_now())> decoded_opt;
-      if (options_.decode_executor &&
-          sent.response.body.size() >= options_.decode_elsewhere_min_bytes) {
-        auto elsewhere = co_await run_elsewhere(*options_.decode_executor, decode_now);
-        decoded_opt = std::move(elsewhere);
+      error_details err;
+      if (!sent.error) {
+        delivered.on_answer(sent.response.status);
+        // An error answer may echo our headers back; scrub them before any of it can be
+        // quoted in a message. Success bodies are data (a notification's metadata carries
+        // the API key legitimately) and are never quoted.
+        if (sent.response.status < 200 || sent.response.status >= 300) redact(sent.response.body);
+        redact(sent.response.content_type);
+        redact(sent.response.retry_after);
+        wire::http_response_view const view{sent.response.status, sent.response.body,
+                                            sent.response.retry_after,
+                                            sent.response.content_type};
+        // A decoder that can keep the body takes it instead of copying it.
+        auto decode_now = [&] {
+          if constexpr (std::is_invocable_v<Decode&, wire::http_response_view const&,
+                                            wire::decode_limits const&, std::string&>)
+            return decode(view, options_.limits, sent.response.body);
+          else
+            return decode(view, options_.limits);
+        };
+        // Large bodies may be decoded on the decode executor. (The result is named before
+        // it is moved: g++ 12 mishandles a co_await inside a conditional or an argument.)
+        std::optional<decltype(decode_now())> decoded_opt;
+        if (options_.decode_executor &&
+            sent.response.body.size() >= options_.decode_elsewhere_min_bytes) {
+          auto elsewhere = co_await run_elsewhere(*options_.decode_executor, decode_now);
+          decoded_opt = std::move(elsewhere);
+        } else {
+          decoded_opt.emplace(decode_now());
+        }
+        auto& decoded = *decoded_opt;
+        sent.body_permit.reset();  // the body is decoded: its budget share goes back
+        if (decoded) {
+          budget_.on_success();
+          co_return std::move(*decoded);
+        }
+        err = std::move(decoded.error());
+        // A complete answer, even one whose body cannot be decoded (see velt::delivery).
+        mark_answered(err, sent.response.status);
       } else {
-        decoded_opt.emplace(decode_now());
+        err = std::move(*sent.error);  // its delivery says how far the final try got
+        note_not_resent(err, idempotent);
       }
-      auto& decoded = *decoded_opt;
-      sent.body_permit.reset();  // the body is decoded: its budget share goes back
-      if (decoded) {
-        budget_.on_success();
-        co_return std::move(*decoded);
-      }
-      err = std::move(decoded.error());
-      // A complete answer, even one whose body cannot be decoded (see velt::delivery).
-      mark_answered(err, sent.response.status);
-    } else {
-      err = std::move(*sent.error);  // its delivery says how far the final try got
-      note_not_resent(err, idempotent);
-    }
+      delivered.on_failure(err);
 
-    // Whether and when to try again: attempt_outcome.hpp.
-    std::chrono::milliseconds delay{0};
-    if (!after_failure(err, attempt, may_resend(idempotent, err), deadline, delay)) co_return err;
-    timer.expires_after(delay);
-    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (ec) {
-      auto cancelled = make_error_details(ec, "cancelled while waiting to retry");
-      cancelled.attempts = attempt;
-      co_return cancelled;
+      // Whether and when to try again: attempt_outcome.hpp.
+      std::chrono::milliseconds delay{0};
+      if (!after_failure(err, attempt, may_resend(idempotent, err), deadline, delay)) co_return err;
+      timer.expires_after(delay);
+      auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (ec) {
+        auto cancelled = make_error_details(ec, "cancelled while waiting to retry");
+        cancelled.attempts = attempt;
+        delivered.describe(cancelled);
+        co_return cancelled;
+      }
     }
+  } catch (boost::system::system_error const& e) {
+    // A cancelled coroutine throws at its next co_await: the attempt in flight may already
+    // have sent its request.
+    ended = make_error_details(e.code(), "operation ended: " + e.code().message());
   }
+  delivered.describe(*ended);
+  co_return std::move(*ended);
 }
 
 /// Runs `op`, turning the exception a cancelled coroutine throws into an error result.

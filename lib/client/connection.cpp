@@ -144,14 +144,15 @@ bool connection::looks_alive() {
 asio::awaitable<exchange_result> connection::async_exchange(request_type const& req,
                                                             exchange_limits const& limits,
                                                             clock_type::time_point deadline,
-                                                            tls_session_cache* sessions) {
+                                                            tls_session_cache* sessions,
+                                                            velt::delivery* progress) {
   client_counters& counters = counters_;
   ++exchanges;
   exchange_result r;
   if (tls_)
-    r = co_await exchange_on(*tls_, req, limits, deadline, counters);
+    r = co_await exchange_on(*tls_, req, limits, deadline, counters, progress);
   else
-    r = co_await exchange_on(*plain_, req, limits, deadline, counters);
+    r = co_await exchange_on(*plain_, req, limits, deadline, counters, progress);
   // TLS 1.3 session tickets arrive after the handshake, with the first response.
   if (tls_ && sessions && !r.ec && !session_stored_) {
     sessions->store(tls_->native_handle());
@@ -164,7 +165,8 @@ template <class Stream>
 asio::awaitable<exchange_result> connection::exchange_on(Stream& s, request_type const& req,
                                                          exchange_limits const& limits,
                                                          clock_type::time_point deadline,
-                                                         client_counters& counters) {
+                                                         client_counters& counters,
+                                                         velt::delivery* progress) {
   exchange_result r;
   // The rules (how far the request got, read expiry, interim responses, budget share) are
   // in response_exchange; this loop does the I/O they ask for.
@@ -172,6 +174,7 @@ asio::awaitable<exchange_result> connection::exchange_on(Stream& s, request_type
   auto const report = [&] {
     r.delivery = ex.delivery();
     r.response_started = ex.response_started();
+    if (progress != nullptr) *progress = r.delivery;
   };
   beast::tcp_stream& t = tcp();
   t.expires_at(deadline);

@@ -79,11 +79,13 @@ class connection {
 
   /// Sends `req` and reads the complete response before `deadline`, skipping up to
   /// `max_interim_responses` interim (1xx) responses before it (response_exchange.hpp has
-  /// the rules).
+  /// the rules). `progress`, when set, follows the result's `delivery` as the exchange goes
+  /// on, so that it is known even when the exchange ends in an exception (a cancellation).
   boost::asio::awaitable<exchange_result> async_exchange(request_type const& req,
                                                          exchange_limits const& limits,
                                                          clock_type::time_point deadline,
-                                                         tls_session_cache* sessions);
+                                                         tls_session_cache* sessions,
+                                                         velt::delivery* progress = nullptr);
 
   /// For an idle pooled connection: false when the server closed it (EOF pending) or sent
   /// anything unsolicited (e.g. a TLS close_notify), so it must not be reused.
@@ -97,7 +99,8 @@ class connection {
   boost::asio::awaitable<exchange_result> exchange_on(Stream& s, request_type const& req,
                                                       exchange_limits const& limits,
                                                       clock_type::time_point deadline,
-                                                      client_counters& counters);
+                                                      client_counters& counters,
+                                                      velt::delivery* progress);
   boost::beast::tcp_stream& tcp();
 
   origin const& origin_;

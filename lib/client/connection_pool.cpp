@@ -91,6 +91,7 @@ asio::awaitable<send_result> connection_pool::async_send(request_type const& req
   permit held(permits_);
 
   for (int pass = 0;; ++pass) {
+    if (o.progress != nullptr) *o.progress = delivery::not_sent;  // a new try of the request
     std::unique_ptr<connection> c = take_idle();
     bool const reused = c != nullptr;
     if (reused) {
@@ -113,7 +114,7 @@ asio::awaitable<send_result> connection_pool::async_send(request_type const& req
     exchange_limits limits = limits_;
     limits.idle_read_before_first_byte = o.idempotent;
     exchange_result r = co_await c->async_exchange(req, limits, o.deadline,
-                                                   tls_ ? &sessions_ : nullptr);
+                                                   tls_ ? &sessions_ : nullptr, o.progress);
     if (!r.ec) {
       counters_.add(counters_.responses);
       counters_.latency.record(

@@ -40,6 +40,9 @@ struct send_options {
   /// byte. Only for requests that are safe to repeat.
   bool idempotent = true;
   clock_type::time_point deadline;  ///< for the whole exchange
+  /// When set, follows how far the request has got (see connection::async_exchange), also
+  /// when the send ends in an exception.
+  velt::delivery* progress = nullptr;
 };
 
 class connection_pool {

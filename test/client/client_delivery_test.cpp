@@ -310,6 +310,108 @@ TEST(ClientDelivery, ADeleteCancelledWhileWaitingForAConnectionIsNotSent) {
   EXPECT_EQ(srv.stats().requests_to(wire::endpoint::delete_user_data), 0u);
 }
 
+TEST(ClientDelivery, CancelledWhileWaitingToRetryReportsWhatEarlierAttemptsMayHaveDone) {
+  // A page request that timed out after sending, then a throttling answer with a long
+  // Retry-After: cancelled in that wait, the first attempt may still have reached the
+  // server.
+  {
+    mock::server srv(small_server());
+    srv.add_fault({.kind = mock::fault_kind::latency, .nth_request = 1, .latency = 1500ms});
+    mock::fault throttle{.kind = mock::fault_kind::throttle_429, .nth_request = 2};
+    throttle.retry_after = "5";
+    srv.add_fault(throttle);
+    asio::io_context io;
+    auto o = options_for(srv);
+    o.timeouts.request = 250ms;
+    o.retry.max_backoff = 5ms;
+    o.retry.max_retry_after = 10s;
+    velt::client c(io.get_executor(), o);
+    page_stream pages = c.async_fetch_all_user_data({srv.organization_id(), srv.user_ids()[0], {}});
+    asio::cancellation_signal cancel;
+    asio::steady_timer timer(io);
+    boost::system::error_code ec = asio::error::would_block;
+    pages.async_next(asio::bind_cancellation_slot(
+        cancel.slot(), [&ec](boost::system::error_code e, std::optional<user_data_page>) { ec = e; }));
+    cancel_after(timer, cancel, 1000ms);
+    io.run_for(10s);
+    EXPECT_EQ(ec, asio::error::operation_aborted);
+    EXPECT_NE(pages.last_error().message.find("waiting to retry"), std::string::npos)
+        << pages.last_error().to_string();
+    EXPECT_EQ(pages.last_error().delivery, delivery::maybe_delivered);
+    EXPECT_EQ(srv.stats().requests, 2u);
+  }
+  // A delete that was throttled (the server did nothing), cancelled while waiting to resend.
+  {
+    mock::server srv(small_server());
+    mock::fault throttle{.kind = mock::fault_kind::resource_exhausted, .max_times = 1,
+                         .endpoint = wire::endpoint::delete_user_data};
+    throttle.retry_after = "5";
+    srv.add_fault(throttle);
+    asio::io_context io;
+    auto o = options_for(srv);
+    o.retry.max_retry_after = 10s;
+    velt::client c(io.get_executor(), o);
+    asio::cancellation_signal cancel;
+    asio::steady_timer timer(io);
+    outcome got;
+    start_erase(c, srv.user_ids()[0], got, &cancel);
+    cancel_after(timer, cancel, 500ms);
+    io.run_for(10s);
+    EXPECT_EQ(got.ec, asio::error::operation_aborted);
+    EXPECT_EQ(got.details.delivery, delivery::not_sent) << got.details.to_string();
+    EXPECT_FALSE(may_have_taken_effect(got.details));
+  }
+}
+
+TEST(ClientDelivery, ACancellationThatEndsTheCoroutineStillReportsDelivery) {
+  // Cancelled while a failed answer waits for a busy decode thread: the coroutine learns it
+  // at its next co_await (the wait to retry) as an exception, not as an error code.
+  auto ended_while_decoding = [](mock::fault f, bool erase_it) {
+    mock::server srv(small_server());
+    srv.add_fault(f);
+    asio::io_context io;
+    asio::thread_pool decoder(1);
+    asio::post(decoder, [] { std::this_thread::sleep_for(800ms); });
+    auto o = options_for(srv);
+    o.decode_executor = decoder.get_executor();
+    o.decode_elsewhere_min_bytes = 0;
+    o.retry.initial_backoff = o.retry.max_backoff = 2s;
+    velt::client c(io.get_executor(), o);
+    asio::cancellation_signal cancel;
+    asio::steady_timer timer(io);
+    outcome got;
+    page_stream pages;
+    if (erase_it) {
+      start_erase(c, srv.user_ids()[0], got, &cancel);
+    } else {
+      pages = c.async_fetch_all_user_data({srv.organization_id(), srv.user_ids()[0], {}});
+      pages.async_next(asio::bind_cancellation_slot(
+          cancel.slot(), [&got, &pages](boost::system::error_code ec, std::optional<user_data_page>) {
+            got.ec = ec;
+            got.details = pages.last_error();
+          }));
+    }
+    cancel_after(timer, cancel, 300ms);
+    io.run_for(10s);
+    decoder.join();
+    EXPECT_EQ(srv.stats().requests, 1u);
+    return got;
+  };
+  // A page request answered 503 (the server may have done something): maybe delivered.
+  auto page = ended_while_decoding({.kind = mock::fault_kind::unavailable, .max_times = 1}, false);
+  EXPECT_EQ(page.ec, asio::error::operation_aborted);
+  EXPECT_NE(page.details.message.find("operation ended"), std::string::npos) << page.details.to_string();
+  EXPECT_EQ(page.details.delivery, delivery::maybe_delivered);
+  // A delete answered "throttled" (the server did nothing): not sent.
+  mock::fault throttled{.kind = mock::fault_kind::resource_exhausted, .max_times = 1};
+  throttled.retry_after = "0";
+  auto erased = ended_while_decoding(throttled, true);
+  EXPECT_EQ(erased.ec, asio::error::operation_aborted);
+  EXPECT_NE(erased.details.message.find("operation ended"), std::string::npos) << erased.details.to_string();
+  EXPECT_EQ(erased.details.delivery, delivery::not_sent);
+  EXPECT_FALSE(may_have_taken_effect(erased.details));
+}
+
 // ---- messages that quote the failure before them --------------------------------------------
 
 std::size_t occurrences(std::string const& text, std::string const& what) {

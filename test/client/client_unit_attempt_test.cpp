@@ -1,5 +1,6 @@
 // The request loop's decisions about one attempt (lib/client/attempt_outcome.hpp), with no
-// socket and no clock: deadlines, resending, the final verdict and its message.
+// socket and no clock: deadlines, resending, the final verdict and its message, and what an
+// operation that ends between attempts reports about delivery.
 #include "client/attempt_outcome.hpp"
 
 #include <boost/asio/error.hpp>
@@ -149,6 +150,73 @@ TEST(ClientUnitAttempt, ASpentBudgetEndsTheOperationQuotingTheFailureOnce) {
             std::string::npos) << text;
   EXPECT_EQ(occurrences(text, "after 2 attempts"), 1u) << text;
   EXPECT_EQ(describe_without_attempts(e).find("attempts"), std::string::npos);
+}
+
+TEST(ClientUnitAttempt, AnEndDuringAnAttemptReportsHowFarItGot) {
+  delivery_record r;
+  velt::delivery* progress = r.begin_attempt();
+  auto e = make_error_details(make_error_code(boost::asio::error::operation_aborted), "ended");
+  r.describe(e);
+  EXPECT_EQ(e.delivery, delivery::not_sent);
+  *progress = delivery::maybe_delivered;  // the transport wrote request bytes
+  r.describe(e);
+  EXPECT_EQ(e.delivery, delivery::maybe_delivered);
+  EXPECT_TRUE(may_have_taken_effect(e));
+  // Ended while a complete answer was being decoded: its status tells.
+  r.on_answer(429);
+  auto f = make_error_details(make_error_code(boost::asio::error::operation_aborted), "ended");
+  r.describe(f);
+  EXPECT_EQ(f.delivery, delivery::answered);
+  EXPECT_EQ(f.http_status, 429u);
+  EXPECT_FALSE(may_have_taken_effect(f));
+}
+
+TEST(ClientUnitAttempt, AnEndBetweenAttemptsReportsWhatTheEarlierOnesMayHaveDone) {
+  auto cancelled = [] {
+    return make_error_details(make_error_code(boost::asio::error::operation_aborted), "waiting");
+  };
+  // A delete throttled, then cancelled while waiting to resend: the server did nothing.
+  delivery_record throttled;
+  throttled.begin_attempt();
+  throttled.on_answer(429);
+  throttled.on_failure(answered(status::resource_exhausted, 429));
+  auto a = cancelled();
+  throttled.describe(a);
+  EXPECT_EQ(a.delivery, delivery::not_sent);
+  EXPECT_FALSE(may_have_taken_effect(a));
+
+  // A read that timed out after sending, then a throttling answer: the first may have
+  // reached the server.
+  delivery_record timed_out;
+  *timed_out.begin_attempt() = delivery::maybe_delivered;
+  timed_out.on_failure(transport(delivery::maybe_delivered));
+  timed_out.begin_attempt();
+  timed_out.on_answer(429);
+  timed_out.on_failure(answered(status::resource_exhausted, 429));
+  auto b = cancelled();
+  timed_out.describe(b);
+  EXPECT_EQ(b.delivery, delivery::maybe_delivered);
+  EXPECT_EQ(b.http_status, 0u);
+  EXPECT_TRUE(may_have_taken_effect(b));
+
+  // Nothing ever sent (connection refused twice).
+  delivery_record refused;
+  refused.begin_attempt();
+  refused.on_failure(transport(delivery::not_sent));
+  refused.begin_attempt();
+  refused.on_failure(transport(delivery::not_sent));
+  auto c = cancelled();
+  refused.describe(c);
+  EXPECT_EQ(c.delivery, delivery::not_sent);
+
+  // A 5xx answer: a gateway may have given up while the API went on.
+  delivery_record gateway;
+  gateway.begin_attempt();
+  gateway.on_answer(502);
+  gateway.on_failure(answered(status::unavailable, 502));
+  auto d = cancelled();
+  gateway.describe(d);
+  EXPECT_EQ(d.delivery, delivery::maybe_delivered);
 }
 
 }  // namespace
