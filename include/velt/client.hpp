@@ -150,6 +150,8 @@ class client {
 
   /// Queues deletion of the users' data. The request is never resent once it may have
   /// reached the server (only failures before sending, and throttling answers, are retried).
+  /// After a failure, `velt::may_have_taken_effect(details)` says whether a job may still
+  /// have been queued (`details.delivery` says how far the request got).
   template <class CompletionToken>
   auto async_delete_all_user_data(delete_user_data_request request,
                                   CompletionToken&& token) const {

@@ -92,15 +92,33 @@ boost::system::error_code make_error_code(errc e) noexcept;
 status canonical_status(boost::system::error_code const& ec) noexcept;
 
 /// How far a failed request got: what the server may have seen of it.
+///
+/// The client decides it from the transport alone: whether a request byte was written, and
+/// whether a complete HTTP response was read. A complete response whose body cannot be
+/// decoded (malformed JSON, a missing `jobId`, a page token that would loop) is `answered`,
+/// with `http_status` set: the server did answer, and the answer's status says what it did
+/// (an unreadable 2xx may still have taken effect; see `may_have_taken_effect`).
+///
+/// The details describe the operation's last attempt (a transparent resend on a fresh
+/// connection, after a kept-alive one died, is that attempt). An operation that ends
+/// between attempts (cancelled while waiting to retry, or its deadline passed before the
+/// next one) reports `not_sent` when nothing it sent can have taken effect, else
+/// `maybe_delivered`; one cancelled during an attempt reports how far that attempt got.
 enum class delivery : unsigned char {
-  /// No byte of the request was written: refused before any I/O, no connection could be
-  /// made, or a pool or budget wait ended first. The server cannot have acted on it.
+  /// No byte of the request was written: refused before any I/O, the name could not be
+  /// resolved, no connection could be made, the TLS handshake failed, or the operation
+  /// was cancelled while waiting for a pooled connection. The server cannot have acted on
+  /// it.
   not_sent,
   /// The request was written (perhaps only partly) but no complete answer was read: a
-  /// reset, a timeout, a truncated or unreadable body. The server may have acted on it.
+  /// reset, a timeout, a truncated body, headers or a body over the configured limits, too
+  /// many interim (1xx) responses, or a wait for the body budget that expired (the budget
+  /// is taken once the response's header is in, so the server has seen the request). The
+  /// server may have acted on it.
   maybe_delivered,
-  /// A complete HTTP response was read (`http_status` is set). What the answer says
-  /// decides whether the server acted (see `may_have_taken_effect`).
+  /// A complete HTTP response was read (`http_status` is set): an error envelope, an HTML
+  /// gateway page, a throttling answer, a redirect, or a body that could not be decoded.
+  /// What the answer says decides whether the server acted (see `may_have_taken_effect`).
   answered,
 };
 
@@ -128,7 +146,9 @@ struct error_details {
 
   /// "PERMISSION_DENIED (HTTP 403): <message>", plus ", after 3 attempts" when attempts > 1.
   /// The " (HTTP n)" part is left out when no response was received, ": <message>" when
-  /// the message is empty.
+  /// the message is empty. A message that quotes an earlier failure ("retry budget
+  /// exhausted, not retried; last error: ...") quotes it without its attempts, so the
+  /// attempts are said once.
   std::string to_string() const;
 };
 

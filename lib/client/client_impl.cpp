@@ -1,4 +1,5 @@
 #include "client/client_impl.hpp"
+#include "client/redaction.hpp"
 
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/http/field.hpp>
@@ -93,80 +94,9 @@ void client_impl::redact(std::string& text) const {
     std::lock_guard lock(token_mutex_);
     token = auth_token_;
   }
-  constexpr std::string_view mask = "[redacted]";
-  constexpr std::string_view delimiters = " \t\r\n\"'<>";
-  // The length of an encoding of `c` at the start of `s`, as a server re-encodes what it
-  // echoes (JSON: \" \\ \/ \uXXXX; HTML: &quot; &apos; &lt; &gt; &amp; &#NN; &#xHH;), or 0.
-  auto const encoded_length = [](std::string_view s, char c) -> std::size_t {
-    int const want = static_cast<unsigned char>(c);
-    auto const number = [](std::string_view digits, int base) {
-      int v = 0;
-      if (digits.empty() || digits.size() > 6) return -1;
-      for (char d : digits) {
-        int const x = d >= '0' && d <= '9'                  ? d - '0'
-                      : base == 16 && d >= 'a' && d <= 'f' ? d - 'a' + 10
-                      : base == 16 && d >= 'A' && d <= 'F' ? d - 'A' + 10
-                                                           : -1;
-        if (x < 0) return -1;
-        v = v * base + x;
-      }
-      return v;
-    };
-    if (s.size() >= 2 && s[0] == '\\') {
-      if (s[1] == c && (c == '"' || c == '\\' || c == '/')) return 2;
-      if (s[1] == 'u' && s.size() >= 6 && number(s.substr(2, 4), 16) == want) return 6;
-      return 0;
-    }
-    if (s.size() >= 4 && s[0] == '&') {
-      auto const semi = s.substr(0, 10).find(';');
-      if (semi == std::string_view::npos) return 0;
-      std::string_view const name = s.substr(1, semi - 1);
-      int value = -1;
-      if (name.size() >= 2 && name[0] == '#')
-        value = name[1] == 'x' || name[1] == 'X' ? number(name.substr(2), 16) : number(name.substr(1), 10);
-      else if (name == "quot") value = '"';
-      else if (name == "apos") value = '\'';
-      else if (name == "lt") value = '<';
-      else if (name == "gt") value = '>';
-      else if (name == "amp") value = '&';
-      return value == want ? semi + 1 : 0;
-    }
-    return 0;
-  };
-  // Whole occurrences, then anything that starts like a secret: the first 8 bytes of a
-  // credential do not occur in messages by chance. From such a prefix, the mask covers
-  // what matches the secret, also re-encoded (a JSON or HTML echo escapes quotes and angle
-  // brackets). When that is not the whole secret (an excerpt cut it, or the server altered
-  // it), the mask goes on to the next delimiter and, for a secret that itself contains a
-  // delimiter (header values may hold spaces and quotes), over at least the secret's length
-  // first, so that its tail is not left behind.
-  constexpr std::size_t prefix_len = 8;
-  for (std::string const* secret : {&options_.api_key, token.get()}) {
-    if (secret->empty()) continue;
-    for (auto pos = text.find(*secret); pos != std::string::npos; pos = text.find(*secret, pos + mask.size()))
-      text.replace(pos, secret->size(), mask);
-    if (secret->size() < prefix_len) continue;
-    bool const has_delimiter = secret->find_first_of(delimiters) != std::string::npos;
-    std::string_view const prefix(secret->data(), prefix_len);
-    for (auto pos = text.find(prefix); pos != std::string::npos; pos = text.find(prefix, pos + mask.size())) {
-      std::size_t end = pos, matched = 0;
-      while (matched < secret->size() && end < text.size()) {
-        std::size_t const n = text[end] == (*secret)[matched]
-                                  ? 1
-                                  : encoded_length(std::string_view(text).substr(end), (*secret)[matched]);
-        if (n == 0) break;
-        end += n;
-        ++matched;
-      }
-      if (matched < secret->size()) {
-        std::size_t from = end;
-        if (has_delimiter) from = std::max(from, std::min(text.size(), pos + secret->size()));
-        end = text.find_first_of(delimiters, from);
-        if (end == std::string::npos) end = text.size();
-      }
-      text.replace(pos, end - pos, mask);
-    }
-  }
+  // Each secret alone (redaction.hpp), the API key first.
+  detail::redact(text, options_.api_key);
+  detail::redact(text, *token);
 }
 
 void client_impl::log(log_level level, std::string const& line) const {
@@ -198,29 +128,23 @@ request_type client_impl::make_request(wire::endpoint ep, std::string const& bod
 bool client_impl::after_failure(error_details& err, unsigned attempt, bool may_resend,
                                 std::optional<clock_type::time_point> deadline,
                                 std::chrono::milliseconds& delay, retry_hook const* hook) {
-  err.attempts = attempt;
   redact(err.message);
-  if (canonical_status(err.code) == status::cancelled) return false;
-  retry_decision const d =
-      decide_retry(options_.retry, budget_, attempt, err, may_resend, uniform01());
-  if (d.what == retry_decision::verdict::give_up) return false;
-  if (d.what == retry_decision::verdict::budget_exhausted) {
-    counters_.add(counters_.budget_exhausted);
-    err.message = "retry budget exhausted, not retried; last error: " + err.to_string();
-    err.code = make_error_code(errc::retry_budget_exhausted);
-    err.status = canonical_status(err.code);
-    log(log_level::warning, err.message);
-    return false;
+  attempt_verdict const v = decide_attempt(options_.retry, budget_, attempt, err, may_resend,
+                                           deadline, clock_type::now(), uniform01());
+  switch (v.what) {
+    case attempt_verdict::kind::give_up:
+    case attempt_verdict::kind::deadline:
+      return false;
+    case attempt_verdict::kind::budget_exhausted:
+      counters_.add(counters_.budget_exhausted);
+      log(log_level::warning, err.message);
+      return false;
+    case attempt_verdict::kind::retry:
+      break;
   }
-  if (deadline && clock_type::now() + d.delay >= *deadline) {
-    err.message = "deadline passes before the next retry; last error: " + err.to_string();
-    err.code = make_error_code(errc::deadline_exceeded);
-    err.status = canonical_status(err.code);
-    return false;
-  }
-  delay = d.delay;
+  delay = v.delay;
   counters_.add(counters_.retries);
-  switch (d.kind) {
+  switch (v.failure) {
     case failure_kind::throttled:
       counters_.add(counters_.retries_throttled);
       counters_.add(counters_.throttled_ms, static_cast<std::uint64_t>(delay.count()));
@@ -228,11 +152,11 @@ bool client_impl::after_failure(error_details& err, unsigned attempt, bool may_r
     case failure_kind::server: counters_.add(counters_.retries_server); break;
     case failure_kind::transport: counters_.add(counters_.retries_transport); break;
   }
-  if (options_.on_retry) options_.on_retry(retry_event{d.kind, err, delay});
-  if (hook && *hook) (*hook)(retry_event{d.kind, err, delay});
-  log(log_level::info, std::string("retrying after ") + level_name(d.kind) + " in " +
+  if (options_.on_retry) options_.on_retry(retry_event{v.failure, err, delay});
+  if (hook && *hook) (*hook)(retry_event{v.failure, err, delay});
+  log(log_level::info, std::string("retrying after ") + level_name(v.failure) + " in " +
                            std::to_string(delay.count()) + " ms (attempt " +
-                           std::to_string(attempt) + "): " + err.to_string());
+                           std::to_string(attempt) + "): " + describe_without_attempts(err));
   return true;
 }
 

@@ -2,6 +2,7 @@
 // retry decisions, backoff) every operation goes through.
 #pragma once
 
+#include "client/attempt_outcome.hpp"
 #include "client/client_counters.hpp"
 #include "client/connection_pool.hpp"
 #include "client/origin.hpp"
@@ -73,8 +74,8 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   connection_pool& pool() { return *pool_; }
 
   void set_auth_token(std::string token);
-  /// Removes every occurrence of the API key and the auth token from `text` (a hostile or
-  /// buggy server could echo them in an error message).
+  /// Masks the API key and the current auth token in `text` (a hostile or buggy server
+  /// could echo them in an error message): detail::redact (redaction.hpp) for each.
   void redact(std::string& text) const;
   void log(log_level level, std::string const& line) const;
 
@@ -89,8 +90,9 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
 
  private:
   request_type make_request(wire::endpoint ep, std::string const& body) const;
-  /// Decides about a failed attempt; fills `delay` and returns true to retry, or finalises
-  /// `err` (attempts, budget message) and returns false.
+  /// Decides about a failed attempt (decide_attempt) and does what goes with the verdict
+  /// (counters, on_retry, logging); fills `delay` and returns true to retry, or finalises
+  /// `err` (attempts, budget or deadline message) and returns false.
   bool after_failure(error_details& err, unsigned attempt, bool may_resend,
                      std::optional<clock_type::time_point> deadline,
                      std::chrono::milliseconds& delay, retry_hook const* hook);
@@ -112,84 +114,91 @@ boost::asio::awaitable<result<T>> client_impl::call(
   namespace asio = boost::asio;
   auto ex = co_await asio::this_coro::executor;
   asio::steady_timer timer(ex);
-  for (unsigned attempt = 1;; ++attempt) {
-    auto const now = clock_type::now();
-    auto request_deadline = options_.timeouts.request.count() > 0
-                                ? now + options_.timeouts.request
-                                : clock_type::time_point::max();
-    if (deadline) {
-      if (now >= *deadline) {
+  // What the server may have seen of this operation's attempts, for an end that is no
+  // attempt's own result (attempt_outcome.hpp).
+  delivery_record delivered;
+  std::optional<error_details> ended;
+  try {
+    for (unsigned attempt = 1;; ++attempt) {
+      auto const now = clock_type::now();
+      if (deadline_passed(deadline, now)) {
         auto err = make_error_details(make_error_code(errc::deadline_exceeded),
                                       "the operation's deadline passed");
         err.attempts = attempt - 1;
+        delivered.describe(err);
         co_return err;
       }
-      request_deadline = std::min(request_deadline, *deadline);
-    }
 
-    request_type const req = make_request(ep, body);
-    send_options const how{idempotent, request_deadline};  // named: see client.cpp
-    send_result sent = co_await pool_->async_send(req, how);
+      request_type const req = make_request(ep, body);
+      send_options const how{idempotent, attempt_deadline(options_.timeouts.request, deadline, now),
+                             delivered.begin_attempt()};  // named: see client.cpp
+      send_result sent = co_await pool_->async_send(req, how);
 
-    error_details err;
-    bool may_resend = idempotent;
-    if (!sent.error) {
-      // An error answer may echo our headers back; scrub them before any of it can be
-      // quoted in a message. Success bodies are data (a notification's metadata carries the
-      // API key legitimately) and are never quoted.
-      if (sent.response.status < 200 || sent.response.status >= 300) redact(sent.response.body);
-      redact(sent.response.content_type);
-      redact(sent.response.retry_after);
-      wire::http_response_view const view{sent.response.status, sent.response.body,
-                                          sent.response.retry_after,
-                                          sent.response.content_type};
-      // A decoder that can keep the body takes it instead of copying it.
-      auto decode_now = [&] {
-        if constexpr (std::is_invocable_v<Decode&, wire::http_response_view const&,
-                                          wire::decode_limits const&, std::string&>)
-          return decode(view, options_.limits, sent.response.body);
-        else
-          return decode(view, options_.limits);
-      };
-      // Large bodies may be decoded on the decode executor. (The result is named before it
-      // is moved: g++ 12 mishandles a co_await inside a conditional or an argument.)
-      std::optional<decltype(decode_now())> decoded_opt;
-      if (options_.decode_executor &&
-          sent.response.body.size() >= options_.decode_elsewhere_min_bytes) {
-        auto elsewhere = co_await run_elsewhere(*options_.decode_executor, decode_now);
-        decoded_opt = std::move(elsewhere);
+      error_details err;
+      if (!sent.error) {
+        delivered.on_answer(sent.response.status);
+        // An error answer may echo our headers back; scrub them before any of it can be
+        // quoted in a message. Success bodies are data (a notification's metadata carries
+        // the API key legitimately) and are never quoted.
+        if (sent.response.status < 200 || sent.response.status >= 300) redact(sent.response.body);
+        redact(sent.response.content_type);
+        redact(sent.response.retry_after);
+        wire::http_response_view const view{sent.response.status, sent.response.body,
+                                            sent.response.retry_after,
+                                            sent.response.content_type};
+        // A decoder that can keep the body takes it instead of copying it.
+        auto decode_now = [&] {
+          if constexpr (std::is_invocable_v<Decode&, wire::http_response_view const&,
+                                            wire::decode_limits const&, std::string&>)
+            return decode(view, options_.limits, sent.response.body);
+          else
+            return decode(view, options_.limits);
+        };
+        // Large bodies may be decoded on the decode executor. (The result is named before
+        // it is moved: g++ 12 mishandles a co_await inside a conditional or an argument.)
+        std::optional<decltype(decode_now())> decoded_opt;
+        if (options_.decode_executor &&
+            sent.response.body.size() >= options_.decode_elsewhere_min_bytes) {
+          auto elsewhere = co_await run_elsewhere(*options_.decode_executor, decode_now);
+          decoded_opt = std::move(elsewhere);
+        } else {
+          decoded_opt.emplace(decode_now());
+        }
+        auto& decoded = *decoded_opt;
+        sent.body_permit.reset();  // the body is decoded: its budget share goes back
+        if (decoded) {
+          budget_.on_success();
+          co_return std::move(*decoded);
+        }
+        err = std::move(decoded.error());
+        // A complete answer, even one whose body cannot be decoded (see velt::delivery).
+        mark_answered(err, sent.response.status);
       } else {
-        decoded_opt.emplace(decode_now());
+        err = std::move(*sent.error);  // its delivery says how far the final try got
+        note_not_resent(err, idempotent);
       }
-      auto& decoded = *decoded_opt;
-      sent.body_permit.reset();  // the body is decoded: its budget share goes back
-      if (decoded) {
-        budget_.on_success();
-        co_return std::move(*decoded);
-      }
-      err = std::move(decoded.error());
-      err.delivery = delivery::answered;
-      // The server answered: a non-idempotent request is resent only when it said
-      // "throttled", i.e. it did not act on it.
-      may_resend = idempotent || classify(err) == failure_kind::throttled;
-    } else {
-      err = std::move(*sent.error);
-      err.delivery = sent.may_have_reached_server ? delivery::maybe_delivered : delivery::not_sent;
-      may_resend = idempotent || !sent.may_have_reached_server;
-      if (!idempotent && sent.may_have_reached_server)
-        err.message += " (the request may have reached the server; not resent)";
-    }
+      delivered.on_failure(err);
 
-    std::chrono::milliseconds delay{0};
-    if (!after_failure(err, attempt, may_resend, deadline, delay, hook)) co_return err;
-    timer.expires_after(delay);
-    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (ec) {
-      auto cancelled = make_error_details(ec, "cancelled while waiting to retry");
-      cancelled.attempts = attempt;
-      co_return cancelled;
+      // Whether and when to try again: attempt_outcome.hpp.
+      std::chrono::milliseconds delay{0};
+      if (!after_failure(err, attempt, may_resend(idempotent, err), deadline, delay, hook))
+        co_return err;
+      timer.expires_after(delay);
+      auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (ec) {
+        auto cancelled = make_error_details(ec, "cancelled while waiting to retry");
+        cancelled.attempts = attempt;
+        delivered.describe(cancelled);
+        co_return cancelled;
+      }
     }
+  } catch (boost::system::system_error const& e) {
+    // A cancelled coroutine throws at its next co_await: the attempt in flight may already
+    // have sent its request.
+    ended = make_error_details(e.code(), "operation ended: " + e.code().message());
   }
+  delivered.describe(*ended);
+  co_return std::move(*ended);
 }
 
 /// Runs `op`, turning the exception a cancelled coroutine throws into an error result.

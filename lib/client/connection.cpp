@@ -144,14 +144,15 @@ bool connection::looks_alive() {
 asio::awaitable<exchange_result> connection::async_exchange(request_type const& req,
                                                             exchange_limits const& limits,
                                                             clock_type::time_point deadline,
-                                                            tls_session_cache* sessions) {
+                                                            tls_session_cache* sessions,
+                                                            velt::delivery* progress) {
   client_counters& counters = counters_;
   ++exchanges;
   exchange_result r;
   if (tls_)
-    r = co_await exchange_on(*tls_, req, limits, deadline, counters);
+    r = co_await exchange_on(*tls_, req, limits, deadline, counters, progress);
   else
-    r = co_await exchange_on(*plain_, req, limits, deadline, counters);
+    r = co_await exchange_on(*plain_, req, limits, deadline, counters, progress);
   // TLS 1.3 session tickets arrive after the handshake, with the first response.
   if (tls_ && sessions && !r.ec && !session_stored_) {
     sessions->store(tls_->native_handle());
@@ -160,21 +161,27 @@ asio::awaitable<exchange_result> connection::async_exchange(request_type const& 
   co_return r;
 }
 
-// What a response whose length is not announced (chunked, or read to EOF) takes from the
-// body budget.
-constexpr std::size_t unannounced_body_estimate = 1u << 20;
-
 template <class Stream>
 asio::awaitable<exchange_result> connection::exchange_on(Stream& s, request_type const& req,
                                                          exchange_limits const& limits,
                                                          clock_type::time_point deadline,
-                                                         client_counters& counters) {
+                                                         client_counters& counters,
+                                                         velt::delivery* progress) {
   exchange_result r;
+  // The rules (how far the request got, read expiry, interim responses, budget share) are
+  // in response_exchange; this loop does the I/O they ask for.
+  response_exchange ex(read_timing{limits.idle_read, limits.idle_read_before_first_byte}, deadline);
+  auto const report = [&] {
+    r.delivery = ex.delivery();
+    r.response_started = ex.response_started();
+    if (progress != nullptr) *progress = r.delivery;
+  };
   beast::tcp_stream& t = tcp();
   t.expires_at(deadline);
   auto [wec, written] = co_await http::async_write(s, req, tuple_awaitable);
   counters.add(counters.bytes_sent, written);
-  r.request_sent = written > 0 || wec == beast::error::timeout;
+  ex.on_request_written(written, wec == beast::error::timeout);
+  report();
   if (wec) {
     r.ec = wec;
     r.what = "send request";
@@ -188,9 +195,7 @@ asio::awaitable<exchange_result> connection::exchange_on(Stream& s, request_type
   // Interim (1xx) responses may precede the final one (100 Continue, 102 Processing,
   // 103 Early Hints): Beast completes a message after a 1xx header (a 1xx has no body), so
   // skip it and parse the next message from the same buffer with a fresh parser, each with
-  // the full limits. At most max_interim_responses of them (and the deadline still holds),
-  // so a server cannot keep us reading interim headers. 101 Switching Protocols answers an
-  // Upgrade we never send: a protocol error, as is one interim response too many.
+  // the full limits. How many, and which are errors: response_exchange::on_message.
   std::optional<http::response_parser<http::string_body>> parser;
   auto fresh_parser = [&] {
     parser.emplace();
@@ -202,13 +207,13 @@ asio::awaitable<exchange_result> connection::exchange_on(Stream& s, request_type
   // The body budget is taken once the final response's header is in (its Content-Length
   // known) and held until the body is read.
   std::optional<permit> body_permit;
-  bool message_started = false;  // bytes of the message being parsed have arrived
-  for (unsigned interim = 0;; ++interim) {
+  for (;;) {
     while (!parser->is_done()) {
       if (limits.body_budget != nullptr && !body_permit && parser->is_header_done() &&
-          (parser->get().result_int() < 100 || parser->get().result_int() > 199)) {
-        std::size_t const announced = parser->content_length().value_or(unannounced_body_estimate);
-        std::size_t const need = std::clamp<std::size_t>(announced, 1, limits.body_budget_bytes);
+          !is_interim(parser->get().result_int())) {
+        auto const length = parser->content_length();
+        std::size_t const need = body_budget_share(
+            length ? std::optional<std::uint64_t>(*length) : std::nullopt, limits.body_budget_bytes);
         t.expires_never();
         auto const waited = co_await limits.body_budget->async_acquire(need, deadline);
         if (waited) {
@@ -219,41 +224,27 @@ asio::awaitable<exchange_result> connection::exchange_on(Stream& s, request_type
         body_permit.emplace(*limits.body_budget, need);
         if (parser->is_done()) break;
       }
-      // The idle limit runs between bytes of a message. Before the first byte of each
-      // message (the final one after any interim 1xx) it applies only when asked for:
-      // Velt documents a delete call that takes up to ~5 minutes to answer, and a server
-      // may send "102 Processing" while it works.
-      auto expiry = deadline;
-      bool const idle_applies = message_started || limits.idle_read_before_first_byte ||
-                                deadline == clock_type::time_point::max();
-      if (limits.idle_read.count() > 0 && idle_applies)
-        expiry = std::min(expiry, clock_type::now() + limits.idle_read);
-      t.expires_at(expiry);
+      t.expires_at(ex.read_expiry(clock_type::now()));
       auto [rec, n] = co_await http::async_read_some(s, buffer_, *parser, tuple_awaitable);
       counters.add(counters.bytes_received, n);
-      if (parser->got_some() || buffer_.size() > 0) r.response_started = message_started = true;
+      if (parser->got_some() || buffer_.size() > 0) ex.on_bytes();
+      report();
       if (rec) {
         r.ec = rec;
         r.what = "read response";
         co_return r;
       }
     }
-    unsigned const status = parser->get().result_int();
-    if (status < 100 || status > 199) break;
-    if (status == 101) {
+    auto const next = ex.on_message(parser->get().result_int(), buffer_.size() > 0);
+    if (next.what == response_exchange::step::kind::final_response) break;
+    if (next.what == response_exchange::step::kind::fail) {
       r.ec = make_error_code(errc::malformed_response);
-      r.what = "read response: unexpected HTTP 101 (Switching Protocols), no upgrade was requested";
-      co_return r;
-    }
-    if (interim == max_interim_responses) {
-      r.ec = make_error_code(errc::malformed_response);
-      r.what = "read response: more than " + std::to_string(max_interim_responses) +
-               " interim (1xx) responses";
+      r.what = next.why;
       co_return r;
     }
     fresh_parser();
-    message_started = buffer_.size() > 0;  // the final response may follow in the same read
   }
+  report();
   t.expires_never();
   auto res = parser->release();
   r.response.status = res.result_int();

@@ -7,6 +7,7 @@
 #include "client/client_counters.hpp"
 #include "client/fifo_semaphore.hpp"
 #include "client/origin.hpp"
+#include "client/response_exchange.hpp"
 #include "client/tls_session_cache.hpp"
 
 #include <velt/client_options.hpp>
@@ -27,7 +28,6 @@
 namespace velt::detail {
 
 using request_type = boost::beast::http::request<boost::beast::http::string_body>;
-using clock_type = std::chrono::steady_clock;
 
 /// The parts of a response the client uses.
 struct http_response {
@@ -42,17 +42,15 @@ struct http_response {
 struct exchange_result {
   boost::system::error_code ec;  ///< set when no complete response was read
   std::string what;              ///< context for `ec` ("connect", "TLS handshake", ...)
-  bool request_sent = false;     ///< some request bytes left us: it may have reached the server
+  /// How far the request got: maybe_delivered once some request bytes left us (it may have
+  /// reached the server), answered with a complete response.
+  velt::delivery delivery = velt::delivery::not_sent;
   bool response_started = false; ///< some response bytes arrived
   http_response response;
   /// The body's share of the pool's body budget, held until the body is decoded (the
   /// caller drops it): a body waiting for a decode thread still counts.
   std::optional<permit> body_permit;
 };
-
-/// Interim (1xx) responses accepted before the final response of one exchange; one more
-/// (or any 101 Switching Protocols) is `errc::malformed_response`.
-inline constexpr unsigned max_interim_responses = 8;
 
 struct exchange_limits {
   std::size_t max_header_bytes;
@@ -80,11 +78,14 @@ class connection {
                                                      tls_session_cache* sessions);
 
   /// Sends `req` and reads the complete response before `deadline`, skipping up to
-  /// `max_interim_responses` interim (1xx) responses before it.
+  /// `max_interim_responses` interim (1xx) responses before it (response_exchange.hpp has
+  /// the rules). `progress`, when set, follows the result's `delivery` as the exchange goes
+  /// on, so that it is known even when the exchange ends in an exception (a cancellation).
   boost::asio::awaitable<exchange_result> async_exchange(request_type const& req,
                                                          exchange_limits const& limits,
                                                          clock_type::time_point deadline,
-                                                         tls_session_cache* sessions);
+                                                         tls_session_cache* sessions,
+                                                         velt::delivery* progress = nullptr);
 
   /// For an idle pooled connection: false when the server closed it (EOF pending) or sent
   /// anything unsolicited (e.g. a TLS close_notify), so it must not be reused.
@@ -98,7 +99,8 @@ class connection {
   boost::asio::awaitable<exchange_result> exchange_on(Stream& s, request_type const& req,
                                                       exchange_limits const& limits,
                                                       clock_type::time_point deadline,
-                                                      client_counters& counters);
+                                                      client_counters& counters,
+                                                      velt::delivery* progress);
   boost::beast::tcp_stream& tcp();
 
   origin const& origin_;

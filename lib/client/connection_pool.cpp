@@ -85,11 +85,13 @@ asio::awaitable<send_result> connection_pool::async_send(request_type const& req
   boost::system::error_code const acquired = co_await permits_.async_acquire();
   if (acquired) {
     out.error = make_error_details(acquired, "cancelled while waiting for a connection");
+    out.error->delivery = delivery::not_sent;
     co_return out;
   }
   permit held(permits_);
 
   for (int pass = 0;; ++pass) {
+    if (o.progress != nullptr) *o.progress = delivery::not_sent;  // a new try of the request
     std::unique_ptr<connection> c = take_idle();
     bool const reused = c != nullptr;
     if (reused) {
@@ -99,7 +101,8 @@ asio::awaitable<send_result> connection_pool::async_send(request_type const& req
       exchange_result opened = co_await c->async_open(timeouts_, tls_ ? &sessions_ : nullptr);
       if (opened.ec) {
         out.error = transport_error(opened.ec, opened.what);
-        co_return out;  // nothing was sent: always safe to retry
+        out.error->delivery = delivery::not_sent;  // always safe to retry
+        co_return out;
       }
     }
 
@@ -111,7 +114,7 @@ asio::awaitable<send_result> connection_pool::async_send(request_type const& req
     exchange_limits limits = limits_;
     limits.idle_read_before_first_byte = o.idempotent;
     exchange_result r = co_await c->async_exchange(req, limits, o.deadline,
-                                                   tls_ ? &sessions_ : nullptr);
+                                                   tls_ ? &sessions_ : nullptr, o.progress);
     if (!r.ec) {
       counters_.add(counters_.responses);
       counters_.latency.record(
@@ -129,8 +132,8 @@ asio::awaitable<send_result> connection_pool::async_send(request_type const& req
       counters_.add(counters_.stale_resends);
       continue;
     }
-    out.may_have_reached_server = r.request_sent;
     out.error = transport_error(r.ec, r.what);
+    out.error->delivery = r.delivery;
     co_return out;
   }
 }

@@ -25,8 +25,9 @@ namespace velt::detail {
 
 /// The outcome of sending one request through the pool.
 struct send_result {
-  std::optional<error_details> error;  ///< no complete response (transport failure)
-  bool may_have_reached_server = false;  ///< with `error`: request bytes were sent
+  /// No complete response (transport failure). Its `delivery` is the final attempt's (after
+  /// a resend on a fresh connection, the resend's): not_sent or maybe_delivered.
+  std::optional<error_details> error;
   http_response response;                ///< when no error
   /// The response body's share of the body budget: released when the caller drops it,
   /// after decoding the body.
@@ -39,6 +40,9 @@ struct send_options {
   /// byte. Only for requests that are safe to repeat.
   bool idempotent = true;
   clock_type::time_point deadline;  ///< for the whole exchange
+  /// When set, follows how far the request has got (see connection::async_exchange), also
+  /// when the send ends in an exception.
+  velt::delivery* progress = nullptr;
 };
 
 class connection_pool {

@@ -18,46 +18,40 @@ asio::awaitable<result<std::optional<user_data_page>>> fetch_next(
     if (st->last_error.code) co_return st->last_error;
     co_return std::optional<user_data_page>{};
   }
-  if (st->next_index == 0) {
+  if (st->chain.next_index() == 0) {
     if (auto invalid = wire::validate(st->request)) {
       st->finished = true;
       st->last_error = *invalid;
       co_return std::move(*invalid);
     }
   }
-  auto decode = [raw = st->format == page_format::raw](wire::http_response_view const& v,
-                                                      wire::decode_limits const& l,
-                                                      std::string& body) {
+  // The answer's HTTP status, for an error about a page the server sent in full.
+  unsigned answered_status = 0;
+  auto decode = [raw = st->format == page_format::raw, &answered_status](
+                    wire::http_response_view const& v, wire::decode_limits const& l,
+                    std::string& body) {
+    answered_status = v.status;
     // A raw page keeps the response body itself (its items are views into it).
     return raw ? wire::decode_user_data_raw_owned(v, std::move(body), l)
                : wire::decode_user_data(v, l);
   };
+  st->request.page_token = st->chain.token();
   auto r = co_await st->client->call<user_data_page>(
       wire::endpoint::get_user_data, wire::encode(st->request), decode,
       /*idempotent=*/true, st->deadline, st->on_retry ? &st->on_retry : nullptr);
   if (!r) co_return r.error();
 
   user_data_page page = std::move(*r);
-  if (page.next_page_token() && page.next_page_token() == st->request.page_token) {
-    // A server that hands back the token it was given would loop forever.
-    co_return make_error_details(make_error_code(errc::malformed_response),
-                                 "the server returned the same page token again (page " +
-                                     std::to_string(st->next_index) + ")");
+  // Where the chain goes next, and the page's index (page_token_chain.hpp): a token that
+  // would loop ends the stream with a typed error about a complete answer.
+  auto index = st->chain.accept(page.next_page_token());
+  if (!index) {
+    error_details err = std::move(index.error());
+    mark_answered(err, answered_status);
+    co_return err;
   }
-  if (auto const& next = page.next_page_token()) {
-    // Nor one that cycles through several tokens (A, B, A, ...): every token used is
-    // remembered for the life of the stream (a few dozen bytes per page).
-    if (st->request.page_token) st->tokens_used.insert(*st->request.page_token);
-    if (st->tokens_used.contains(*next)) {
-      co_return make_error_details(
-          make_error_code(errc::malformed_response),
-          "the server returned a page token it had already given (page " +
-              std::to_string(st->next_index) + "): following it would loop");
-    }
-  }
-  page.set_index(st->next_index++);
-  st->request.page_token = page.next_page_token();
-  if (page.is_last()) st->finished = true;
+  page.set_index(*index);
+  if (st->chain.ended()) st->finished = true;
   st->client->counters().add(st->client->counters().pages);
   co_return std::optional<user_data_page>(std::move(page));
 }
@@ -146,7 +140,9 @@ error_details const& page_stream::last_error() const {
   return state_ ? state_->last_error : none;
 }
 
-std::size_t page_stream::pages_delivered() const { return state_ ? state_->next_index : 0; }
+std::size_t page_stream::pages_delivered() const {
+  return state_ ? state_->chain.next_index() : 0;
+}
 
 bool page_stream::done() const { return !state_ || state_->finished; }
 

@@ -3,6 +3,7 @@
 
 #include "client/client_impl.hpp"
 #include "client/operation_cancellation.hpp"
+#include "client/page_token_chain.hpp"
 
 #include <velt/client.hpp>
 
@@ -12,7 +13,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_set>
 
 namespace velt::detail {
 
@@ -21,16 +21,16 @@ struct stream_state {
       : client(std::move(c)),
         strand(boost::asio::make_strand(client->executor())),
         request(std::move(r)),
+        chain(request.page_token),
         cancel(std::make_shared<operation_cancellation>(strand)) {}
 
   std::shared_ptr<client_impl> client;
   boost::asio::strand<boost::asio::any_io_executor> strand;
-  user_data_request request;  ///< request.page_token: the token for the next page
+  user_data_request request;  ///< request.page_token: set from `chain` for each request
+  page_token_chain chain;     ///< the token for the next page, page indices, cycles
   page_format format = page_format::parsed;
   retry_hook on_retry;  ///< this stream's own retry observer (may be empty)
-  std::size_t next_index = 0;
-  std::unordered_set<std::string> tokens_used;  ///< every page token sent so far
-  bool finished = false;
+  bool finished = false;  ///< the chain ended, or an error ended the stream
   error_details last_error;
   std::optional<clock_type::time_point> deadline;
   std::atomic<bool> busy{false};  ///< an async_next is in flight

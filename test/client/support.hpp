@@ -12,6 +12,15 @@
 #include <exception>
 #include <string>
 
+namespace velt {
+/// Delivery values by name in test failure messages.
+inline void PrintTo(delivery d, std::ostream* os) {
+  *os << (d == delivery::not_sent          ? "not_sent"
+          : d == delivery::maybe_delivered ? "maybe_delivered"
+                                           : "answered");
+}
+}  // namespace velt
+
 namespace velt::test {
 
 using namespace std::chrono_literals;

@@ -35,6 +35,15 @@
 #include <thread>
 #include <vector>
 
+namespace velt {
+/// Delivery values by name in test failure messages.
+inline void PrintTo(delivery d, std::ostream* os) {
+  *os << (d == delivery::not_sent          ? "not_sent"
+          : d == delivery::maybe_delivered ? "maybe_delivered"
+                                           : "answered");
+}
+}  // namespace velt
+
 namespace velt::hardening {
 
 using namespace std::chrono_literals;
