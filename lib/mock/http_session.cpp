@@ -84,6 +84,26 @@ std::optional<std::string_view> header(http::request<http::string_body> const& r
   return std::string_view(it->value().data(), it->value().size());
 }
 
+std::uint64_t server_stats::*refused_counter(refusal r) noexcept {
+  switch (r) {
+    case refusal::rate: return &server_stats::refused_rate;
+    case refusal::quota: return &server_stats::refused_quota;
+    case refusal::concurrency: return &server_stats::refused_concurrency;
+    default: return &server_stats::refused_outage;
+  }
+}
+
+std::string_view refusal_name(refusal r) noexcept {
+  switch (r) {
+    case refusal::none: return "none";
+    case refusal::outage: return "outage";
+    case refusal::concurrency: return "concurrency";
+    case refusal::rate: return "rate";
+    case refusal::quota: return "quota";
+  }
+  return "?";
+}
+
 /// The buffers of bytes [from, to) of head + body.
 std::array<asio::const_buffer, 2> slice(delivery_plan const& p, std::size_t from, std::size_t to) {
   std::size_t const h = p.head.size();
@@ -176,6 +196,21 @@ asio::awaitable<void> serve_requests(server_core& core, Stream& stream) {
     std::uint64_t const number = core.request_counter.fetch_add(1, std::memory_order_relaxed) + 1;
     bool const is_get = parsed.endpoint == wire::endpoint::get_user_data;
     core.stats.request(parsed.endpoint, is_get && !parsed.users.empty() ? &parsed.users.front() : nullptr, parsed.page);
+    limit_decision const limit = core.limits.check(std::chrono::steady_clock::now());
+    if (limit.refused != refusal::none) {
+      core.stats.refused(refused_counter(limit.refused));
+      if (core.opts.logger) {
+        core.log("request " + std::to_string(number) + " " + std::string(view.method) + " " + std::string(view.target) +
+                 " refused=" + std::string(refusal_name(limit.refused)));
+      }
+      if (!limit.response) {  // outage, refuse mode: reset the connection
+        close_abrupt(tcp, true);
+        co_return;
+      }
+      auto const plan = plan_delivery(*limit.response, std::nullopt, keep_alive, req.version() == 10);
+      if (!co_await deliver(stream, plan, false, core)) co_return;
+      continue;
+    }
     fault_decision const d = core.faults.decide(request_facts{number, parsed.endpoint, parsed.users, parsed.page});
     for (auto k : d.fired) core.stats.fault_fired(k);
     if (core.opts.logger) {

@@ -50,7 +50,8 @@ server_core::server_core(server_options o)
       jobs(opts.data.seed, opts.data.organization_id, opts.delete_tasks, opts.delete_task_duration),
       handler(api_handler::config{opts.api_key, opts.auth_token, opts.delete_shape, opts.mismatched_error_codes},
               data, signer, pages, jobs),
-      faults(opts.data.seed) {
+      faults(opts.data.seed),
+      limits(opts, started) {
   for (auto const& f : opts.faults) faults.add(f);
 }
 
@@ -63,6 +64,14 @@ asio::awaitable<void> accept_loop(std::shared_ptr<server_core> core, tcp::accept
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       continue;  // e.g. too many open files: drop this one, keep accepting
+    }
+    if (core->limits.refuses_connections(std::chrono::steady_clock::now())) {
+      boost::system::error_code ignored;
+      socket.set_option(asio::socket_base::linger(true, 0), ignored);  // close sends a RST
+      socket.close(ignored);
+      core->stats.refused(&server_stats::refused_outage);
+      core->log("connection reset: outage");
+      continue;
     }
     auto ex = socket.get_executor();
     asio::co_spawn(ex, serve_connection(core, std::move(socket)), asio::detached);

@@ -6,6 +6,7 @@
 #include "data_set.hpp"
 #include "delete_jobs.hpp"
 #include "fault_plan.hpp"
+#include "limits.hpp"
 #include "page_cache.hpp"
 #include "page_token.hpp"
 #include "stats.hpp"
@@ -36,6 +37,8 @@ struct server_core {
   std::optional<boost::asio::ssl::context> tls;  ///< set when opts.tls
   std::atomic<std::uint64_t> request_counter{0};
   std::atomic<bool> stopping{false};
+  steady_time const started = std::chrono::steady_clock::now();  ///< limits count time from here
+  limiter limits;
 
   /// Passes a line to opts.logger, if any.
   void log(std::string_view line) const {

@@ -55,6 +55,11 @@ void stats_registry::fault_fired(fault_kind k) {
   ++maps_.faults_by_kind[k];
 }
 
+void stats_registry::refused(std::uint64_t server_stats::*counter) {
+  std::lock_guard lock(mutex_);
+  ++(maps_.*counter);
+}
+
 server_stats stats_registry::snapshot() const {
   server_stats s;
   {
@@ -126,6 +131,10 @@ boost::json::object server_stats::to_json() const {
   o["idle_closes"] = idle_closes;
   o["pages_served"] = pages_served;
   o["response_bytes"] = response_bytes;
+  o["refused_rate"] = refused_rate;
+  o["refused_quota"] = refused_quota;
+  o["refused_concurrency"] = refused_concurrency;
+  o["refused_outage"] = refused_outage;
   json::object by_kind;
   for (auto const& [k, n] : faults_by_kind) by_kind[to_string(k)] = n;
   o["faults_by_kind"] = std::move(by_kind);

@@ -23,6 +23,8 @@ class stats_registry {
   /// A request read on an API path (or an unknown path: endpoint unset).
   void request(std::optional<wire::endpoint> e, std::string const* user, std::optional<std::size_t> page);
   void fault_fired(fault_kind k);
+  /// A request (or a connection, for outages) refused by a limit: one of server_stats::refused_*.
+  void refused(std::uint64_t server_stats::*counter);
 
   server_stats snapshot() const;
   void reset();

@@ -122,7 +122,9 @@ TEST(MockProgram, HelpDocumentsEveryFlag) {
   for (char const* flag : {"--users", "--items", "--seed", "--page-size", "--end-style", "--delete-envelope",
                            "--threads", "--port", "--plain-http", "--cert", "--key", "--ca", "--api-key",
                            "--auth-token", "--latency", "--fault", "--idle-timeout", "--write-expected",
-                           "--verbose", "--extra-feature", "--delete-tasks", "--delete-task-ms"}) {
+                           "--verbose", "--extra-feature", "--delete-tasks", "--delete-task-ms", "--rate-limit",
+                           "--rate-limit-answer", "--quota", "--max-concurrent", "--max-concurrent-answer",
+                           "--outage", "--outage-mode"}) {
     EXPECT_NE(help.find(flag), std::string::npos) << flag;
   }
 }
@@ -135,7 +137,9 @@ TEST(MockProgram, VersionIsTheLibraryVersion) {
 
 TEST(MockProgram, BadFlagsFail) {
   for (auto args : {std::vector<std::string>{"--fault", "kind=nonsense"}, std::vector<std::string>{"--items", "x..y"},
-                    std::vector<std::string>{"--end-style", "sometimes"}}) {
+                    std::vector<std::string>{"--end-style", "sometimes"},
+                    std::vector<std::string>{"--rate-limit", "0"}, std::vector<std::string>{"--quota", "30"},
+                    std::vector<std::string>{"--outage", "2s"}, std::vector<std::string>{"--outage-mode", "maybe"}}) {
     subprocess c(mock_server(args));
     EXPECT_FALSE(c.read_line(20s)) << args[1];
     auto const status = c.wait(20s);

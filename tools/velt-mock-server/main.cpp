@@ -120,6 +120,29 @@ int main(int argc, char** argv) {
   app.add_option("--latency", latency, "Latency on every response: MS[,JITTER]");
   std::vector<std::string> fault_specs;
   app.add_option("--fault", fault_specs, fault_help);
+  std::string rate_spec, rate_answer = "retry-after", quota_spec, busy = "envelope", outage_spec, outage_mode = "refuse";
+  app.add_option("--rate-limit", rate_spec,
+                 "Token bucket over all API requests: R[,BURST] = R per second (decimal), bucket of BURST "
+                 "tokens (default 1), full at start; excess requests are refused at once (never queued), "
+                 "HTTP 429 as --rate-limit-answer says");
+  app.add_option("--rate-limit-answer", rate_answer,
+                 "How --rate-limit refuses: plain (429 text, no Retry-After), retry-after (429 text, "
+                 "Retry-After: seconds until a token is free), envelope (429 RESOURCE_EXHAUSTED JSON)")
+      ->capture_default_str()->check(CLI::IsMember({"plain", "retry-after", "envelope"}));
+  app.add_option("--quota", quota_spec,
+                 "Fixed window: at most N API requests per SECONDS (N/SECONDS, e.g. 30/60), windows from "
+                 "start; over it HTTP 429 RESOURCE_EXHAUSTED \"Rate limit exceeded. Try again after 1 minute.\" "
+                 "(the window named)");
+  app.add_option("--max-concurrent", opts.max_concurrent,
+                 "API requests handled at once beyond N get HTTP 503 (0: no limit)")->capture_default_str();
+  app.add_option("--max-concurrent-answer", busy, "503 body for --max-concurrent: envelope (UNAVAILABLE JSON) or html")
+      ->capture_default_str()->check(CLI::IsMember({"envelope", "html"}));
+  app.add_option("--outage", outage_spec,
+                 "Outage window START+DURATION from server start (units ms, s, m; e.g. 2s+4s)");
+  app.add_option("--outage-mode", outage_mode,
+                 "During --outage: refuse (connections reset at accept, requests on open connections reset) "
+                 "or html503 (every API request gets nginx's 503 HTML page)")
+      ->capture_default_str()->check(CLI::IsMember({"refuse", "html503"}));
   std::size_t cache_mb = opts.page_cache_bytes >> 20;
   app.add_option("--page-cache-mb", cache_mb, "Bound on the cache of rendered pages, MiB")->capture_default_str();
   std::string expected_file;
@@ -142,6 +165,23 @@ int main(int argc, char** argv) {
     opts.mismatched_error_codes = mismatched;
     opts.idle_timeout = std::chrono::milliseconds{idle_ms};
     opts.page_cache_bytes = cache_mb << 20;
+    auto const flag_value = [](char const* flag, auto parse, std::string const& text) {
+      try {
+        return parse(text);
+      } catch (std::invalid_argument const& e) {
+        throw CLI::ValidationError(flag, e.what());
+      }
+    };
+    if (!rate_spec.empty()) {
+      opts.rate = flag_value("--rate-limit", mock::parse_rate_limit, rate_spec);
+      opts.rate->answer = *mock::rate_limit_answer_from_string(rate_answer);
+    }
+    if (!quota_spec.empty()) opts.quota = flag_value("--quota", mock::parse_quota, quota_spec);
+    opts.busy = *mock::busy_answer_from_string(busy);
+    if (!outage_spec.empty()) {
+      opts.outage = flag_value("--outage", mock::parse_outage, outage_spec);
+      opts.outage->mode = *mock::outage_mode_from_string(outage_mode);
+    }
     for (auto const& spec : fault_specs) opts.faults.push_back(mock::parse_fault(spec));
     if (verbose) {
       // One write per line: server threads log concurrently.

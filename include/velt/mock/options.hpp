@@ -108,6 +108,52 @@ struct fault {
   std::size_t header_bytes = 100 * 1024;          ///< oversized_headers padding size
 };
 
+/// How a request refused by the rate limit is answered (always HTTP 429).
+enum class rate_limit_answer {
+  plain,        ///< plain-text body, no `Retry-After`
+  retry_after,  ///< plain-text body, `Retry-After: N` with N the whole seconds until a token is free (>= 1)
+  envelope,     ///< the `RESOURCE_EXHAUSTED` JSON envelope, no `Retry-After` (the wait is in the message)
+};
+
+/// A token bucket over all API requests. The bucket holds up to `burst` tokens and starts
+/// full; it refills at `per_second` tokens per second; a request takes one token or is
+/// refused. So `burst` requests may arrive at once, then one per 1/per_second seconds.
+/// (Unlike nginx's limit_req, excess requests are never queued or delayed: `burst` is the
+/// bucket's size, and the default 1 means no bursts at all.)
+struct rate_limit {
+  double per_second = 0;  ///< > 0
+  std::size_t burst = 1;  ///< >= 1
+  rate_limit_answer answer = rate_limit_answer::retry_after;
+};
+
+/// A fixed window: at most `requests` API requests per `window`, windows counted from the
+/// server's start. Over it: HTTP 429, the `RESOURCE_EXHAUSTED` envelope with the message
+/// "Rate limit exceeded. Try again after 1 minute." (the window named: "1 minute",
+/// "N minutes" for whole minutes, "1 second" / "N seconds" otherwise), no `Retry-After`.
+struct request_quota {
+  std::uint64_t requests = 0;
+  std::chrono::seconds window{60};  ///< >= 1 s
+};
+
+/// How requests beyond `server_options::max_concurrent` are answered (always HTTP 503).
+enum class busy_answer {
+  envelope,  ///< the `UNAVAILABLE` JSON envelope
+  html,      ///< an nginx-style HTML page
+};
+
+/// What the server does during an outage.
+enum class outage_mode {
+  refuse,   ///< new connections are accepted and reset at once (RST); requests read on open
+            ///< connections get the connection reset instead of an answer
+  html503,  ///< every API request gets HTTP 503 with nginx's HTML page
+};
+
+/// A window of time, from the server's start, during which the service is down.
+struct outage_window {
+  std::chrono::milliseconds start{0}, duration{0};
+  outage_mode mode = outage_mode::refuse;
+};
+
 /// How to start a server.
 struct server_options {
   std::string host = "127.0.0.1";
@@ -138,6 +184,17 @@ struct server_options {
   /// Token signing key. Empty: derived from data.seed, so two servers with the same seed
   /// produce the same bytes (and accept each other's tokens).
   std::string token_secret;
+  /// Limits of a real deployment. Requests to `/_mock/...` are never limited; a refused
+  /// request still counts in `server_stats::requests` (and takes a request number), gets no
+  /// fault, and counts in one `server_stats::refused_*` counter. Checked in the order outage,
+  /// max_concurrent, rate_limit, quota; a request refused by one does not use up the others.
+  std::optional<rate_limit> rate;
+  std::optional<request_quota> quota;
+  /// More API requests than this being handled at once (read, not yet answered): HTTP 503.
+  /// 0: no limit.
+  std::size_t max_concurrent = 0;
+  busy_answer busy = busy_answer::envelope;
+  std::optional<outage_window> outage;
   /// Receives one line per event (connections, requests, faults) when set, from the server's
   /// threads concurrently. Never given secrets.
   std::function<void(std::string_view)> logger;
@@ -152,6 +209,29 @@ std::optional<end_of_data> end_of_data_from_string(std::string_view name) noexce
 /// `"status_code"`, `"result"`.
 std::string_view to_string(delete_envelope e) noexcept;
 std::optional<delete_envelope> delete_envelope_from_string(std::string_view name) noexcept;
+
+/// `"plain"`, `"retry-after"`, `"envelope"`.
+std::string_view to_string(rate_limit_answer a) noexcept;
+std::optional<rate_limit_answer> rate_limit_answer_from_string(std::string_view name) noexcept;
+/// `"envelope"`, `"html"`.
+std::string_view to_string(busy_answer a) noexcept;
+std::optional<busy_answer> busy_answer_from_string(std::string_view name) noexcept;
+/// `"refuse"`, `"html503"`.
+std::string_view to_string(outage_mode m) noexcept;
+std::optional<outage_mode> outage_mode_from_string(std::string_view name) noexcept;
+
+/// `R[,BURST]`: R requests per second (a decimal, > 0), BURST >= 1 (default 1); answer
+/// left at its default. Throws std::invalid_argument.
+rate_limit parse_rate_limit(std::string_view spec);
+/// `N/SECONDS`, e.g. `30/60`; SECONDS may carry a unit (`30/1m`, `5/10s`). Throws
+/// std::invalid_argument.
+request_quota parse_quota(std::string_view spec);
+/// `START+DURATION` from the server's start, each a number with unit `ms`, `s` or `m`
+/// (bare: seconds), e.g. `2s+4s`, `500ms+1.5s`; mode left at its default. Throws
+/// std::invalid_argument.
+outage_window parse_outage(std::string_view spec);
+/// A duration as parse_outage reads it: `250ms`, `2s`, `1.5s`, `1m`, `3` (seconds).
+std::chrono::milliseconds parse_duration(std::string_view text);
 
 /// Parses a compact fault spec: comma-separated `key=value` pairs, the first may be a bare
 /// kind. Keys: `kind`, `p` (probability), `user`, `page`, `nth`, `times` (max_times),

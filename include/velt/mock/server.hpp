@@ -45,6 +45,10 @@ struct server_stats {
   std::uint64_t idle_closes = 0;          ///< connections closed by idle_timeout
   std::uint64_t pages_served = 0;         ///< get-user-data success bodies written in full
   std::uint64_t response_bytes = 0;       ///< HTTP bytes (head and body) written
+  /// Requests refused by the limits of server_options (one counter per limit). Share refused:
+  /// refused() / requests. refused_outage also counts connections reset at accept.
+  std::uint64_t refused_rate = 0, refused_quota = 0, refused_concurrency = 0, refused_outage = 0;
+  std::uint64_t refused() const noexcept { return refused_rate + refused_quota + refused_concurrency + refused_outage; }
   std::map<fault_kind, std::uint64_t> faults_by_kind;
   std::map<wire::endpoint, std::uint64_t> requests_by_endpoint;
   /// get-user-data requests per (user id, page index); page 0 is the request without a token.
