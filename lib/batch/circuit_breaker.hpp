@@ -30,8 +30,9 @@ struct circuit_breaker_options {
   std::chrono::steady_clock::duration window = std::chrono::seconds(5);
   /// Wait before the first probe after opening.
   std::chrono::steady_clock::duration initial_backoff = std::chrono::milliseconds(250);
-  /// The backoff between probes doubles up to this.
-  std::chrono::steady_clock::duration max_backoff = std::chrono::seconds(5);
+  /// The backoff between probes doubles up to this. A probe is one request, so a short
+  /// cap costs little and bounds the time from the upstream's return to full speed.
+  std::chrono::steady_clock::duration max_backoff = std::chrono::seconds(2);
 };
 
 /// Pauses a run's new requests while the upstream is down. Not thread-safe.

@@ -47,7 +47,7 @@ double rate_meter::rate(clock::time_point now) const noexcept {
     sum += counts_[static_cast<std::size_t>(j % buckets)];
   // The window starts at the oldest bucket, or at the first event when later.
   auto const window_start = std::max(*first_, clock::time_point(bucket_width * oldest));
-  double const span = std::max(seconds(now - window_start), seconds(bucket_width));
+  double const span = std::max(seconds(now - window_start), seconds(min_span));
   return static_cast<double>(sum) / span;
 }
 

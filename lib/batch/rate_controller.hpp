@@ -21,8 +21,9 @@
 
 namespace velt::detail {
 
-/// Counts events in ten 100 ms buckets and reports their rate over the last second (or
-/// over the time since the first event, when shorter, but at least one bucket).
+/// Counts events in ten 100 ms buckets and reports their rate over the last second, or
+/// over the time since the first event when shorter (at least `min_span`), so that a
+/// throttle in the first milliseconds of a run already has an estimate.
 class rate_meter {
  public:
   using clock = std::chrono::steady_clock;
@@ -30,6 +31,8 @@ class rate_meter {
   static constexpr clock::duration bucket_width = std::chrono::milliseconds(100);
   /// Number of buckets in the window.
   static constexpr std::size_t buckets = 10;
+  /// The shortest span a rate is computed over.
+  static constexpr clock::duration min_span = std::chrono::milliseconds(10);
 
   /// Records one event at `now` (times must not go backwards).
   void record(clock::time_point now) noexcept;

@@ -52,9 +52,9 @@ TEST(CircuitBreaker, OpensOnAnOutageShareOverTheWindow) {
   }
   EXPECT_TRUE(opened);
   EXPECT_EQ(answers, 20);
-  // Old answers leave the window: 9 failures spread over 10 s never reach 20 answers.
+  // Old answers leave the window: one failure a second never has 20 answers in 5 s.
   circuit_breaker slow(o);
-  for (int i = 0; i < 30; ++i) EXPECT_FALSE(slow.on_failure(start + std::chrono::seconds(i), true) && i < 0);
+  for (int i = 0; i < 30; ++i) EXPECT_FALSE(slow.on_failure(start + std::chrono::seconds(i), true));
   EXPECT_EQ(slow.current(), state::closed);
 }
 
@@ -62,6 +62,7 @@ TEST(CircuitBreaker, OneProbeAtATimeWithExponentialBackoff) {
   circuit_breaker_options o;
   o.initial_backoff = 250ms;
   o.max_backoff = 1s;
+  EXPECT_EQ(circuit_breaker_options{}.max_backoff, 2s);
   circuit_breaker cb(o);
   auto t = start;
   for (int i = 0; i < 5; ++i) cb.on_failure(t, true);
@@ -142,7 +143,7 @@ TEST(CircuitBreaker, SimulatedOutageResumesSoonAfterTheUpstreamReturns) {
   int requests_while_down = 0;
   std::optional<clock_type::time_point> closed_at;
   std::vector<clock_type::time_point> next(8, start);
-  for (auto t = start; t < start + 8s; t += 1ms) {
+  for (auto t = start; t < start + 12s; t += 1ms) {
     for (auto& w : next) {
       if (w > t) continue;
       auto const d = cb.try_acquire(t);
@@ -165,8 +166,8 @@ TEST(CircuitBreaker, SimulatedOutageResumesSoonAfterTheUpstreamReturns) {
   std::printf("[ sim      ] outage 1-5 s: %d requests sent while down (vs ~6400 unpaced), closed "
               "%.0f ms after the upstream returned, paused %.2f s\n",
               requests_while_down, std::chrono::duration<double, std::milli>(resumed_after).count(),
-              std::chrono::duration<double>(cb.paused_for(start + 8s)).count());
-  EXPECT_LE(resumed_after, 5s + 10ms);  // at most one capped backoff
+              std::chrono::duration<double>(cb.paused_for(start + 12s)).count());
+  EXPECT_LE(resumed_after, 2s + 10ms);  // at most one capped backoff
   EXPECT_LT(requests_while_down, 40);
   EXPECT_EQ(cb.current(), state::closed);
 }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <functional>
 #include <queue>
@@ -199,17 +200,18 @@ struct server_bucket {
 };
 
 struct sim_result {
+  static std::size_t slot(double s) { return static_cast<std::size_t>(std::lround(s * 10)); }
   std::vector<int> ok_per_100ms;       // successes answered per 100 ms
   std::vector<int> refused_per_100ms;  // throttling answers per 100 ms
   double goodput(double from_s, double to_s) const {
     int n = 0;
-    for (auto i = static_cast<std::size_t>(from_s * 10); i < static_cast<std::size_t>(to_s * 10); ++i)
+    for (auto i = slot(from_s); i < slot(to_s); ++i)
       n += ok_per_100ms.at(i);
     return n / (to_s - from_s);
   }
   double refused_share(double from_s, double to_s) const {
     int ok = 0, bad = 0;
-    for (auto i = static_cast<std::size_t>(from_s * 10); i < static_cast<std::size_t>(to_s * 10); ++i) {
+    for (auto i = slot(from_s); i < slot(to_s); ++i) {
       ok += ok_per_100ms.at(i);
       bad += refused_per_100ms.at(i);
     }
