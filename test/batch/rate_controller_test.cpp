@@ -273,15 +273,17 @@ sim_result simulate(rate_controller& rc, std::function<double(double)> limit, cl
   return r;
 }
 
-void converges_to(double limit) {
+void converges_to(double limit, int workers = 8, clock_type::duration latency = 5ms) {
   rate_controller rc;
-  auto const r = simulate(rc, [&](double) { return limit; }, 30s);
+  auto const r = simulate(rc, [&](double) { return limit; }, 30s, workers, latency);
   double const goodput = r.goodput(5, 30) / limit;
   double const refused = r.refused_share(5, 30);
   double const converged = r.converged_at(0.9 * limit, 30);
-  std::printf("[ sim      ] limit %4.0f/s: goodput %.3f of the limit over 5-30 s, %.2f %% refused, "
-              "2 s windows >= 0.9 L from %.1f s, %llu throttles, %llu cuts\n",
-              limit, goodput, refused * 100, converged,
+  std::printf("[ sim      ] limit %4.0f/s, %2d workers, %2lld ms: goodput %.3f of the limit over "
+              "5-30 s, %.2f %% refused (%.2f %% over 0-30 s, %.1f %% in the first second), "
+              "every 2 s window >= 0.9 L from %.1f s, %llu throttles, %llu cuts\n",
+              limit, workers, static_cast<long long>(latency / 1ms), goodput, refused * 100,
+              r.refused_share(0, 30) * 100, r.refused_share(0, 1) * 100, converged,
               static_cast<unsigned long long>(rc.stats(start + 30s).throttle_events),
               static_cast<unsigned long long>(rc.stats(start + 30s).cuts));
   EXPECT_GE(goodput, 0.9);
@@ -292,6 +294,7 @@ void converges_to(double limit) {
 TEST(RateControllerSim, ConvergesAt20PerSecond) { converges_to(20); }
 TEST(RateControllerSim, ConvergesAt100PerSecond) { converges_to(100); }
 TEST(RateControllerSim, ConvergesAt500PerSecond) { converges_to(500); }
+TEST(RateControllerSim, ConvergesWithSlowAnswersAndManyWorkers) { converges_to(100, 32, 40ms); }
 
 TEST(RateControllerSim, ProbesUpWhenTheLimitRises) {
   rate_controller rc;
