@@ -313,6 +313,39 @@ TEST(RateControllerSim, ProbesUpWhenTheLimitRises) {
   EXPECT_GE(r.goodput(27, 35), 0.85 * 300);
 }
 
+TEST(RateControllerSim, PerMinuteQuotaWithVeltsTryAgainAfter) {
+  // A 600-per-minute fixed-window quota (windows not aligned with the run's start); each
+  // refusal says "Try again after 1 minute". One request at a time, 5 ms each.
+  rate_controller rc;
+  auto const hint = parse_try_again_after("Rate limit exceeded. Try again after 1 minute.");
+  ASSERT_TRUE(hint.has_value());
+  long ok = 0, refused = 0, window = -1, used = 0;
+  for (auto t = start; t < start + 600s;) {
+    auto const d = rc.try_acquire(t);
+    if (!d.granted) {
+      t += d.wait;
+      continue;
+    }
+    if (long const w = (t - start + 17s) / 60s; w != window) {
+      window = w;
+      used = 0;
+    }
+    if (used < 600) {
+      ++used;
+      ++ok;
+      rc.on_success(t + 5ms);
+    } else {
+      ++refused;
+      rc.on_throttled(t + 5ms, t, *hint);
+    }
+    t += 5ms;
+  }
+  std::printf("[ sim      ] quota 600/min for 10 min: %ld passed (%.2f of 6000), %.2f %% refused\n", ok,
+              ok / 6000.0, 100.0 * refused / (ok + refused));
+  EXPECT_GE(ok, 0.85 * 6000);
+  EXPECT_LE(static_cast<double>(refused) / (ok + refused), 0.01);
+}
+
 TEST(RateControllerSim, HardCapHoldsAgainstAGenerousServer) {
   rate_controller rc(rate_controller_options{.max_rate = 50.0});
   auto const r = simulate(rc, [](double) { return 1000.0; }, 10s);
