@@ -1,0 +1,132 @@
+// rate_controller.hpp: discovers the request rate a server sustains from its answers and
+// paces a run's requests to it. Sans-I/O: the caller passes the time; no clock, no threads
+// (the caller serializes calls).
+//
+// In the spirit of the AWS SDKs' "adaptive" retry mode: unlimited until the first
+// throttling answer; from then on a client-side token bucket whose fill rate follows CUBIC.
+// A throttle cuts the rate to `beta` x the measured rate of successful answers (W_max);
+// successes grow it back along W(t) = W_max (1 + c (t - K)^3), concave up to W_max in
+// K seconds, then convex past it, so it probes upward when the server's limit rises.
+// Unlike AWS the curve is scaled by W_max (c is relative), so the time to recover is the
+// same at 20 and at 500 requests/s. A throttle only cuts the rate when its request was
+// sent after the previous cut (once per reaction time, like TCP's once per round trip).
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace velt::detail {
+
+/// Counts events in ten 100 ms buckets and reports their rate over the last second, or
+/// over the time since the first event when shorter (at least `min_span`), so that a
+/// throttle in the first milliseconds of a run already has an estimate.
+class rate_meter {
+ public:
+  using clock = std::chrono::steady_clock;
+  /// Width of one bucket; the window is `buckets` of them.
+  static constexpr clock::duration bucket_width = std::chrono::milliseconds(100);
+  /// Number of buckets in the window.
+  static constexpr std::size_t buckets = 10;
+  /// The shortest span a rate is computed over.
+  static constexpr clock::duration min_span = std::chrono::milliseconds(10);
+
+  /// Records one event at `now` (times must not go backwards).
+  void record(clock::time_point now) noexcept;
+  /// Events per second over the window ending at `now`; 0 before any event.
+  double rate(clock::time_point now) const noexcept;
+
+ private:
+  static std::int64_t index_of(clock::time_point t) noexcept;
+  std::array<std::uint32_t, buckets> counts_{};
+  std::int64_t newest_ = 0;  // index of the newest bucket in counts_
+  std::optional<clock::time_point> first_;
+};
+
+
+/// Tunables of a `rate_controller`. Defaults suit request rates from ~1 to thousands/s.
+struct rate_controller_options {
+  /// Hard cap in requests per second (`--rate`), never exceeded; none when unset.
+  std::optional<double> max_rate;
+  /// The rate after a throttle, as a fraction of the measured rate before it.
+  double beta = 0.7;
+  /// Seconds the cubic curve takes to grow back from beta x W_max to W_max.
+  double recovery_seconds = 2.0;
+  /// The rate never goes below this (requests per second).
+  double min_rate = 0.5;
+  /// Requests that may start back to back once tokens have accumulated, at least 1.
+  double burst = 1.0;
+};
+
+/// Paces requests to the rate the server sustains. Not thread-safe.
+class rate_controller {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  /// Throws std::invalid_argument for a non-positive `max_rate` or bad tunables.
+  explicit rate_controller(rate_controller_options options = {});
+
+  /// Either "start the request now" (a token is taken) or how long to wait before asking
+  /// again.
+  struct decision {
+    bool granted = false;     ///< a request may start now
+    clock::duration wait{};   ///< when not granted: how long to wait before asking again
+  };
+  /// Asks to start one request at `now`; when granted, a token is consumed.
+  decision try_acquire(clock::time_point now);
+
+  /// The server answered successfully a request (any answer that was not a throttle).
+  void on_success(clock::time_point now);
+  /// The server throttled (429 / RESOURCE_EXHAUSTED) a request started at `sent`.
+  /// `retry_after`: the server's Retry-After (or a hint such as Velt's "Try again after
+  /// N minutes", see `parse_try_again_after`); every request then waits until
+  /// now + retry_after. Returns true when this cut the rate.
+  bool on_throttled(clock::time_point now, clock::time_point sent,
+                    std::optional<clock::duration> retry_after = std::nullopt);
+
+  /// What the controller knows, for logs and the progress line.
+  struct snapshot {
+    std::optional<double> rate;            ///< current fill rate/s; unset: unlimited
+    double max_rate_before_cut = 0;        ///< W_max: measured rate at the last cut
+    double measured_success_rate = 0;      ///< smoothed successful answers/s
+    std::uint64_t throttle_events = 0;     ///< throttling answers seen
+    std::uint64_t cuts = 0;                ///< rate cuts (at most one per reaction time)
+    std::optional<clock::time_point> paused_until;  ///< set while a Retry-After pauses
+  };
+  /// The current state, `now` being used for the measured rate and the pause.
+  snapshot stats(clock::time_point now) const;
+
+ private:
+  double cubic_rate(clock::time_point now) const;
+  std::optional<double> effective_rate() const;
+  void set_rate(double r);
+  void refill(clock::time_point now);
+
+  rate_controller_options opt_;
+  double c_;                           // cubic scale, relative to W_max
+  double k_;                           // seconds from a cut back to W_max
+  bool enabled_ = false;               // the adaptive bucket is on (after a throttle)
+  double fill_rate_ = 0;               // adaptive rate, when enabled_
+  double w_max_ = 0;
+  double tokens_ = 1;
+  std::optional<clock::time_point> last_refill_;
+  std::optional<clock::time_point> last_cut_;
+  clock::time_point cubic_origin_{};   // the cut, or the end of its pause
+  clock::time_point paused_until_{};
+  bool cut_had_pause_ = false;         // the last cut came with a Retry-After
+  std::uint64_t successes_since_cut_ = 0;
+  std::uint64_t throttle_events_ = 0;
+  std::uint64_t cuts_ = 0;
+  rate_meter successes_;
+  rate_meter answers_;
+};
+
+/// Parses Velt's throttling message, e.g. "Rate limit exceeded. Try again after 1 minute."
+/// into a delay: "Try again after N minute(s)|second(s)|hour(s)", case-insensitive.
+/// Unset when the message has no such phrase.
+std::optional<std::chrono::seconds> parse_try_again_after(std::string_view message);
+
+}  // namespace velt::detail
