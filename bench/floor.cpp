@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // velt-bench-floor: the transport floor — the SDK's own request path (velt::detail::
 // client_impl::call: request building, the retry loop, the connection pool, TLS, Beast's
 // HTTP parser) fetching the same pages as the exporters, with no JSON work and no files.

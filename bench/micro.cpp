@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // velt-bench-micro: Google Benchmark micro benchmarks of the per-page work.
 //
 // The page is a real full page of the local server (velt::mock::server::page_body of a user

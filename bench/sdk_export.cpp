@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // velt-bench-sdk: the library path `velt-gdpr export` uses, without the CLI around it —
 // velt::batch_exporter (the same engine: pacing, slots, a strand per user) feeding
 // velt-gdpr's export_writer (the same per-user files), with no journal, report or progress.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # Installs headers, libraries, a CMake package (velt::client, velt::batch, velt::mock) and pkg-config files.
 include(CMakePackageConfigHelpers)
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # velt_set_warnings(<target>): the project's warning set, applied to project code only
 # (Boost and OpenSSL headers live in system include directories and stay quiet).
 function(velt_set_warnings target)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Exports many users with velt::batch_exporter and prints one NDJSON line per complete user.
 //
 //   VELT_API_KEY=... VELT_AUTH_TOKEN=... batch_export --base-url URL [--ca-file F]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Queues deletion of users' data, polls the job until it completes, and reports.
 //   erase_user ORGANIZATION_ID USER_ID...
 #include "example_support.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Shared by the examples: read the connection settings a user would pass.
 //   VELT_BASE_URL (default https://api.velt.dev), VELT_CA_FILE (default: system store),
 //   VELT_API_KEY, VELT_AUTH_TOKEN (required; secrets come from the environment, never argv).

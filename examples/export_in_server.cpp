@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // An async HTTP server whose request handler awaits a Velt export and streams it to its own
 // client page by page, as newline-delimited JSON in a chunked response:
 //

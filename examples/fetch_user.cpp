@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Streams one user's pages and prints what each page holds.
 //   fetch_user ORGANIZATION_ID USER_ID
 #include "example_support.hpp"

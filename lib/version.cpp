@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // velt::version(): the library's own version, compiled in from the generated header.
 #include <velt/version.hpp>
 

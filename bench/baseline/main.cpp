@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // velt-bench-baseline: the export a user could write in an afternoon instead of using the
 // SDK — libcurl's multi interface, Boost.JSON's DOM, one file per user.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Small helpers shared by the benchmark clients (baseline, floor, SDK exporter): argument
 // parsing, the users file, output file names and atomic writes, latency percentiles and
 // the one-line JSON summary every client prints on stdout when it ends.

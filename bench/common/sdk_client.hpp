@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // sdk_client.hpp: what the benchmark programs built on the SDK (the floor and the SDK
 // exporter) share: client options from the common arguments, and the connection counts of
 // their summary line.

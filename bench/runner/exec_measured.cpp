@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // velt-bench-exec: runs one program and reports its own resource usage.
 //
 //   velt-bench-exec RESULT_FILE LIMIT_SECONDS PROGRAM [ARGS...]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // velt-bench-runner: runs the benchmark scenarios of BENCHMARKS.md and reports them.
 //
 //   velt-bench-runner --bin-dir build/bench [--quick] [--json FILE] [--markdown FILE]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #include "runner/mock_process.hpp"
 
 #include "runner/process.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // velt-mock-server as a separate process (so that its CPU is not the client's): started
 // with the scenario's flags, ready when it prints its JSON line, asked for its counters
 // over HTTPS (GET /_mock/stats), stopped with SIGTERM.

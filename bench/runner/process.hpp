@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Child processes for the benchmark runner: posix_spawn with redirected output, wait4 for
 // the child's own resource usage (user + sys CPU, peak RSS), a watchdog that kills a child
 // running past its time limit, and per-process CPU time from /proc/PID/stat.

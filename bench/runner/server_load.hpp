@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Scenario 5, "export inside a server": examples/export_in_server under load from wrk.
 // What this file holds: running wrk with bench/export_in_server.lua (random users, a JSON
 // summary line at the end) and reading its result, and fetching one export from the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // velt/batch_erase.hpp: erasing many users on one client (`velt::batch_eraser`).
 //
 //   velt::batch_eraser eraser(client, {.organization_id = "org", .verify = true});

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // velt/batch_export.hpp: exporting many users on one client (`velt::batch_exporter`).
 //
 //   velt::batch_exporter exporter(client, {.organization_id = "org", .concurrency = 64});

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // velt/client.hpp: the asynchronous client of Velt's GDPR REST API.
 //
 //   velt::client client(executor, opts);

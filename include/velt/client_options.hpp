@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // velt/client_options.hpp: configuration, statistics and logging of velt::client.
 #pragma once
 

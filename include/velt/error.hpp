@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // velt/error.hpp: the one error model of the SDK.
 //
 // Every failure is described by `velt::error_details`: a canonical status (the gRPC /

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // velt/model.hpp: the typed requests and responses of Velt's three GDPR endpoints.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // velt/retry_after.hpp: parsing of the HTTP `Retry-After` header (RFC 9110 §10.2.3).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // velt/wire.hpp: encoding requests into the `{"data": {...}}` envelope and decoding HTTP
 // responses into typed values or `velt::error_details`. Sans-I/O: no sockets, no clock.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The one translation unit that compiles Asio, Asio's SSL support and Beast
 // (BOOST_ASIO_SEPARATE_COMPILATION / BOOST_BEAST_SEPARATE_COMPILATION are set on the target).
 #include <boost/asio/impl/src.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // batch_eraser: queue deletions in batches, wait for the jobs, verify by exporting again.
 // The whole run lives on one strand; a task_group bounds the requests in flight.
 #include "batch/run_completion.hpp"

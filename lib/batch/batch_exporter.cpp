@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // batch_exporter: the run's bookkeeping. Users are pulled from the source only when a slot
 // is free, each runs on a strand of its own (export_user.cpp), and the run completes once
 // the source is exhausted (or the run stopped) and no user is left.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #include "batch/circuit_breaker.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // circuit_breaker.hpp: a run-wide circuit breaker for outages (502/503/504, refused or
 // reset connections, timeouts; the caller classifies). Sans-I/O: the caller passes the
 // time; no clock, no threads (the caller serializes calls).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // export_run.hpp: the state of one batch_exporter run, shared by the run's bookkeeping
 // (batch_exporter.cpp) and the coroutine of each user (export_user.cpp).
 #pragma once

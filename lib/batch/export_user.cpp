@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The coroutine of one user of a batch export: where to start, the page chain (paced by
 // the run), the restart after a refused page token, and the user's end.
 #include "batch/export_run.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // pacing.hpp: run-wide pacing of requests. When the server throttles (HTTP 429 /
 // RESOURCE_EXHAUSTED) the whole run slows down, not just the request that was refused.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // rate_controller.hpp: discovers the request rate a server sustains from its answers and
 // paces a run's requests to it. Sans-I/O: the caller passes the time; no clock, no threads
 // (the caller serializes calls).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // run_completion.hpp: completing a batch run on the caller's handler.
 #pragma once
 

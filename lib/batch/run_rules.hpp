@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // run_rules.hpp: the decisions of a batch run that need no I/O, each testable alone.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // task_group.hpp: at most N coroutines at once on one strand, and a wait for all of them.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Sans-I/O decisions of the request loop (client_impl::call) about one attempt: when it
 // must end, what its failure tells (delivery, whether it may be resent), what the loop does
 // next (retry after a delay, or give up with the final details), and what an operation that

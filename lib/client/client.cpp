@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #include "client/completion.hpp"
 #include "client/stream_state.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The live counters behind velt::client_stats: lock-free, updated from any thread.
 #pragma once
 

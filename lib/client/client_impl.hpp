@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The shared state behind velt::client handles, and the request loop (attempts, decoding,
 // retry decisions, backoff) every operation goes through.
 #pragma once

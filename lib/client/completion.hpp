@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Bridges an internal coroutine (returning velt::result<T>) to a user's completion handler
 // with the signature void(error_code, T), on the handler's own executor.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // One HTTP/1.1 connection (TLS or, when explicitly allowed, plain TCP) to the API origin:
 // connect, handshake, and exchange one request/response at a time. Owns no policy: it
 // reports what happened (and how far the request got) and the pool and the retry loop

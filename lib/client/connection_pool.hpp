@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The connection pool of one origin: at most `max_connections` open connections, handed
 // out in FIFO order, kept alive between requests, resumed TLS sessions for new ones, and
 // transparent resending when a pooled connection turns out to be dead. It decides nothing

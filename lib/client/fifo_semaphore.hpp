@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A counting semaphore for coroutines that serves waiters strictly in arrival order.
 // The connection pool uses it to cap open connections and hand them out first come,
 // first served, and (weighted) to bound the bytes of response bodies being read at once.

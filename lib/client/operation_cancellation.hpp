@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Cancellation of one running operation, decoupled from the caller's cancellation slot.
 //
 // Boost 1.81's co_spawn installs its cancellation handler into whatever slot it is given

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #include "client/origin.hpp"
 
 #include <boost/asio/ip/address.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The origin (scheme, host, port) requests go to, parsed and validated from a base URL.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #include "client/page_token_chain.hpp"
 
 namespace velt::detail {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Sans-I/O state of one user's page-token chain: which token the next request sends, the
 // index the next page gets, when the chain ends, and the refusal of a token that would make
 // it loop. A page_stream keeps one (on its strand) and asks it after every page.

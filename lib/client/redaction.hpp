@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Sans-I/O masking of secrets (the API key, the auth token) in text a server sent back: a
 // hostile or buggy server could echo them in an error message, a header or a body excerpt,
 // whole, re-encoded (JSON or HTML escapes) or cut short by an excerpt.

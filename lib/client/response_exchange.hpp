@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Sans-I/O rules of one request/response exchange on a connection: how far the request got
 // (for `error_details::delivery`), when each read must have produced a byte (the request
 // deadline and the idle-read limit), what an interim (1xx) response means, and how much of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Sans-I/O retry decisions: which failures are retried, after how long, and the
 // client-wide retry budget. No sockets, no clock, no randomness of its own (the caller
 // passes a uniform draw), so every branch is unit-tested in microseconds.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The state of one page_stream: the user's page-token chain, touched only on its strand.
 #pragma once
 

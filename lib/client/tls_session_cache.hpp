@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Keeps the newest resumable TLS session of an origin so that new pooled connections can
 // resume it (an abbreviated handshake) instead of a full one. Thread-safe.
 #pragma once

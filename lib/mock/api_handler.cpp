@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #include "api_handler.hpp"
 
 #include "json_writer.hpp"

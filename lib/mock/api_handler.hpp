@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The Velt GDPR API as the mock implements it: routing (v1 and v2 paths), credentials,
 // request-body validation, page tokens, the three endpoints' answers and the error
 // envelopes. Sans-I/O: it sees a request's method, target, credentials and body and returns

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Throw-away certificates for the mock, made in memory with OpenSSL 3: a CA (P-256,
 // basicConstraints CA:TRUE) and a server certificate it signs, with the given host names
 // and IP addresses as subjectAltNames.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #include "data_set.hpp"
 
 #include "rng.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The mock's deterministic data set: which users exist, how many items each has per
 // feature, how those items are laid out on pages (including empty pages and the end form),
 // and the items themselves. Sans-I/O and immutable after construction (thread-safe).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Deletion jobs: `delete` queues a job of N tasks that complete one after another, each
 // taking a fixed time; once the last completes, the job's users have no data in the
 // organization. Sans-I/O (the caller passes the time); thread-safe.

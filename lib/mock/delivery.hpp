@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // How a response goes on the wire, faults included: the responses that replace the real one
 // (429, 5xx JSON or HTML, RESOURCE_EXHAUSTED, UNAVAILABLE, malformed JSON) and the plan of
 // writes, pauses and closes that realises transport faults (truncation, reset, slow drip,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Which faults a request gets: matching by user, page, request number, endpoint and a
 // deterministic probability draw, with per-fault firing limits. Sans-I/O: no sockets, no
 // clock; thread-safe.

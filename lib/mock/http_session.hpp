@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // One client connection: TLS handshake (counting full and resumed ones), then HTTP/1.1
 // requests read with Beast, answered by the API handler, delayed and deformed by the fault
 // plan, and written according to a delivery plan. Runs as a coroutine on its own strand.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #include "items.hpp"
 
 #include "json_writer.hpp"

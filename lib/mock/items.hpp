@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The items of the mock's data set, shaped like Velt's data models (comment annotations with
 // nested comments, reaction annotations, recordings with attachments, notifications with
 // metadata and notifyUsers maps). Every item is a pure function of (seed, user, feature,

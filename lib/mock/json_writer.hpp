@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Writes JSON the way a JavaScript server does (JSON.stringify): UTF-8 text as is, only `"`,
 // `\` and control characters escaped, doubles in their shortest round-trip form ("0.4375",
 // "123.456789012345", "1e+21"), integers as integers. Boost.JSON's serializer writes

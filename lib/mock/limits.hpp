@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The limits of a real deployment (rate limit, quota, concurrency, outage) as sans-I/O units:
 // every decision takes the time as an argument, so tests pass it in instead of sleeping.
 #pragma once

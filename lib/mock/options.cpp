@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Names of the option enums, user ids, and the compact fault spec syntax.
 #include <velt/mock/options.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Rendering of get-user-data response bodies and a bounded LRU cache of them, so that serving
 // a page costs a lookup, not a JSON generation. Thread-safe.
 #pragma once

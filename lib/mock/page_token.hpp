@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Page tokens: opaque, base64-like strings bound to (organization, user, page index) and
 // authenticated with HMAC-SHA256 under a per-server secret.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Deterministic pseudo-random numbers for the mock's data set and fault draws: the same seed
 // gives the same sequence with every compiler and standard library (no <random>
 // distributions, whose results are implementation-defined).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #include <velt/mock/server.hpp>
 
 #include "certificates.hpp"

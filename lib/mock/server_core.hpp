@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The state one server shares between its acceptor and its connections. Every member is
 // thread-safe (immutable, atomic, or guarded inside its own class).
 #pragma once

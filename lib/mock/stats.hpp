@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The server's counters: lock-free scalars, and maps under a mutex. Thread-safe.
 #pragma once
 

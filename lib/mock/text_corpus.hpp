@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Text for the mock's generated items: arbitrary Unicode (many scripts, RTL, combining marks,
 // emoji sequences, supplementary planes, control characters, markup), people's names and
 // ids. Deterministic for a given generator state.

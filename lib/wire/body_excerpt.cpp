@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Short, printable excerpts of non-JSON error bodies (HTML or text from a gateway).
 #include "wire/response_error.hpp"
 #include "wire/utf8.hpp"

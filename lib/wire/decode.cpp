@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Decoding the success responses of the three endpoints into typed values.
 #include "wire/response_error.hpp"
 

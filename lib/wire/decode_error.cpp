@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Classifying a response that is not a success: the JSON error envelope (status from the
 // body's canonical name first, the HTTP status second; the numeric "code" ignored), other
 // JSON shapes, and non-JSON bodies from gateways.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // decode_user_data_raw: a page's items as JSON text, without building Boost.JSON values.
 //
 // A single pass validates the whole body (RFC 8259 grammar, UTF-8, depth) and records where

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // decode_user_data_raw for transports that own the response body: the page keeps the body
 // itself instead of a copy.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The error model: status names, the two error categories, the canonical-status mapping
 // and the velt::error exception.
 #include <velt/error.hpp>

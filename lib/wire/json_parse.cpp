@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // wire::parse_json: Boost.JSON's basic_parser with a handler that builds the value like
 // boost::json::parser does (a value_stack), except that every double is re-parsed from
 // its full text with std::from_chars, which rounds correctly. Boost.JSON 1.81's own

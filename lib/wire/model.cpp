@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // velt::user_data_page: a page of a user's data, kept losslessly.
 #include <velt/model.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // raw_scanner.hpp: the one-pass JSON scanner behind decode_user_data_raw (decode_raw.cpp):
 // RFC 8259 grammar, UTF-8 (an SSE2 fast path for ASCII), depth, and where each item of each
 // feature starts and ends. Internal; included by decode_raw.cpp only, so that the scanner's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Building error_details for a response (internal to the wire codec).
 #pragma once
 

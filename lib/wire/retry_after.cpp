@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Retry-After parsing (RFC 9110 §10.2.3): delta-seconds or an HTTP-date in one of its three
 // forms. Explicit parsing and a days-from-civil computation: no strptime, timegm, locale
 // or global state.

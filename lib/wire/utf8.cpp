@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // UTF-8 well-formedness (RFC 3629, table 3-7 of the Unicode standard).
 #include "wire/utf8.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // UTF-8 validation shared by request validation and error-body excerpts (internal).
 #pragma once
 

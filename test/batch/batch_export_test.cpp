@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // velt::batch_exporter end to end over TLS against the in-process local server.
 #include "batch/batch_support.hpp"
 #include "client/support.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The run-wide circuit breaker of velt::batch (no clock): opening on outages, one probe at
 // a time with exponential backoff, closing on the first answer, the time paused.
 #include "batch/circuit_breaker.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The run-wide pacing of velt::batch: AIMD window, rate limiter, pause (no clock).
 #include "batch/pacing.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The adaptive rate controller of velt::batch (no clock): unit behaviour, the parsing of
 // Velt's "Try again after N minutes", and a simulated rate-limited server.
 #include "batch/rate_controller.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The sans-I/O rules of a batch run: refusals, token rejections, the credential stop.
 #include "batch/run_rules.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // velt-gdpr export under crashes (issue 7): kill -9 at random moments of an export,
 // resuming after each kill, until at least 20 kills have landed mid-run.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // velt-gdpr erase and erase-status against the local server.
 #include "cli_support.hpp"
 

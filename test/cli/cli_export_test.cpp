@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // velt-gdpr export, run as a user runs it, against the local server over TLS on loopback.
 #include "cli_support.hpp"
 

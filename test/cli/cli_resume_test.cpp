@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // velt-gdpr export interrupted: kill -9 at several moments, SIGINT and SIGTERM, resuming a
 // user from its last durable page.
 #include "cli_support.hpp"

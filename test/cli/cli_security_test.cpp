@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Credentials: where they come from, refused credentials stop the run, and the secrets
 // never appear in stdout, stderr, the report, the files or the logs.
 #include "cli_support.hpp"

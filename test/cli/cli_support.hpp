@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Shared by the velt-gdpr tests: the local server, running the program, temporary
 // directories, reading and comparing export files.
 #pragma once

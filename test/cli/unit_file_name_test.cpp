@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The id -> file name encoding (velt_gdpr_core, no network).
 #include "cli_support.hpp"
 

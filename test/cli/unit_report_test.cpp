@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // report.json, the export journal, the progress line, time formats (velt_gdpr_core).
 #include "cli_support.hpp"
 

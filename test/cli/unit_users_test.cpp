@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Users file, duplicate filter and shards (velt_gdpr_core, no network).
 #include "cli_support.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // export_writer: file content, spooling, checkpoint and resume (velt_gdpr_core, files only).
 #include "cli_support.hpp"
 

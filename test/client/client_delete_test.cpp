@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Deletion: both envelopes, status polling, wait_for_deletion, and never resending a delete.
 #include "support.hpp"
 

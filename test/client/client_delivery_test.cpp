@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // How far a failed request got (error_details::delivery) and what may_have_taken_effect
 // says of a delete, for each way a request can fail, against the in-process server over
 // TLS on loopback. Also: messages that quote an earlier failure say the attempts once.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Every fault the mock server can inject ends in an exact export or a typed error.
 #include "support.hpp"
 

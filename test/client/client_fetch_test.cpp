@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Fetching user data end to end over TLS against the in-process mock server.
 #include "support.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The connection pool: cap, reuse, stale keep-alive recovery, TLS resumption, concurrency.
 #include "support.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // TLS: the client verifies the peer and its name, and refuses plain HTTP unless allowed.
 #include "support.hpp"
 

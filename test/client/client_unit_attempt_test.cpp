@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The request loop's decisions about one attempt (lib/client/attempt_outcome.hpp), with no
 // socket and no clock: deadlines, resending, the final verdict and its message, and what an
 // operation that ends between attempts reports about delivery.

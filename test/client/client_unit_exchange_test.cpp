@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The rules of one response exchange (lib/client/response_exchange.hpp), with no socket and
 // no clock: interim (1xx) responses, read expiry, body-budget shares, and how far the
 // request got.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The page-token chain of a stream (lib/client/page_token_chain.hpp), with no socket: the
 // three end forms, indices, tokens sent back byte for byte, and cycles.
 #include "client/page_token_chain.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The masking of secrets in text a server sent back (lib/client/redaction.hpp), alone.
 // (HardeningRedaction.* checks the same rules through client_impl, HardeningSecrets.* end to
 // end.)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Sans-I/O pieces of the client: retry decisions, backoff, budget, origin parsing,
 // latency histogram. No sockets, no clock.
 #include "client/client_counters.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The examples, run as a user would run them, against the in-process mock server.
 #include "support.hpp"
 #include "../support/subprocess.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Shared helpers of the client tests: an in-process mock server and a bounded event loop.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Fuzzes the client's HTTP response handling through its real code: connection, pool,
 // Beast's parser with the client's limits, decoding, retry decisions and redaction.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Fuzzes the response decoders of the three endpoints and decode_error with arbitrary
 // bodies, HTTP statuses and Retry-After values, and cross-checks wire::parse_json against
 // boost::json::parse.

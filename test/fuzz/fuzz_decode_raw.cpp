@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Differential fuzzer of decode_user_data_raw against decode_user_data (the reference):
 // for any body and limits, both fail with the same error, or both give the same features,
 // items and token. The one allowed difference: the raw form keeps numbers beyond the range

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Fuzzes the CLI's user-id → file-name encoding (tools/velt-gdpr/core/file_name.hpp):
 // `encode_user_id` and `export_file_name`.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Fuzzes velt::wire::parse_json: whatever it accepts serialises to JSON that parses back
 // to the same value (doubles bit for bit), and serialising that gives the same text.
 #include "fuzz_support.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Fuzzes velt::parse_retry_after.
 //
 // Input: [now: 4 bytes, big-endian seconds since 1970][the header value: the rest]

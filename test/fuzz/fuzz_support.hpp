@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Shared helpers of the fuzzers: a byte reader and checks that abort (so libFuzzer records
 // the input) with a message naming the broken invariant.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Fuzzes the CLI's users file reader (tools/velt-gdpr/core/users_source.hpp): the lines of
 // a users file plus `--user` values, with duplicates, shards and over-long ids, compared
 // with a model of the documented behaviour written here independently.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """Writes the seed corpora of the fuzzers (test/fuzz/corpus/<fuzzer>/) from the response
 shapes in the API notes. Deterministic: rerun after editing and commit the files.
 

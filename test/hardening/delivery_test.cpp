@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Delivery (error_details::delivery) where a scripted peer is needed: a pooled TLS
 // connection that dies after the request went out while the server goes away (the resend
 // finds nobody), interim responses without end, redirects and page-token cycles.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Helpers of the hardening tests: a bounded event loop, resource probes (/proc), a raw
 // plain-HTTP loopback server whose answers are scripted byte for byte, and a loopback TLS
 // server whose protocol versions are chosen by the test.

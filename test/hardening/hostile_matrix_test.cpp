@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The hostile-server matrix: every fault the local server can inject × {first, middle, last
 // page} × {one connection, eight connections with several users in parallel} ends in either
 // an exact export or a typed error: never a crash, a hang past the deadline, a duplicated

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Interim (1xx) responses: 100 Continue, 102 Processing and 103 Early Hints before the final
 // response are skipped and the final response is read on the same connection (never taken
 // as the answer, never retried); at most 8 of them are accepted, and 101 Switching

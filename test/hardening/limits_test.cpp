@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Limits: whatever a server makes big (header block, body, JSON nesting) is bounded by the
 // client's options and ends in a typed error that is not retried.
 #include "hardening_support.hpp"

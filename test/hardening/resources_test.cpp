@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Resources: thousands of failed connections and failed TLS handshakes leak neither file
 // descriptors nor memory.
 #include "hardening_support.hpp"

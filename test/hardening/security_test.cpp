@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // TLS and HTTP security: legacy protocol versions are refused, redirects are never followed,
 // header values with CR/LF/NUL are refused before any I/O, and whatever a server echoes
 // back never puts the API key or auth token into an error message or a log line, even

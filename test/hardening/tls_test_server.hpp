@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A tiny loopback TLS server built directly on OpenSSL, so that a test can choose the
 // protocol versions it offers (down to TLS 1.0, which velt::mock never speaks). It answers
 // a request with one user-data page (or the raw bytes the test gives), and records what

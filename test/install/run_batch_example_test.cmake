@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # cmake -P script: install, build examples/batch_export.cpp out of tree against the
 # installed package with only find_package(velt CONFIG REQUIRED) and velt::batch, run it.
 file(REMOVE_RECURSE "${WORK_DIR}")

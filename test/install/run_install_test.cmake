@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # cmake -P script: install, build a consumer against the installed package, run it; and
 # check the package's version file: find_package(velt MAJOR.MINOR) of the version installed
 # (VELT_VERSION) finds it, a later minor or a major of 9 does not.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The API surface of the mock server over real TLS: every endpoint on v1 and v2, credentials,
 // request validation, unknown paths and methods, page tokens, TLS itself.
 #include "test_client.hpp"

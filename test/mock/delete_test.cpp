@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The deletion lifecycle: queue, progress, completion, data gone; both success envelopes.
 #include "test_client.hpp"
 

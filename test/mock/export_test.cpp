@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Exports over real TLS: a client that follows the tokens reconstructs exactly the ground
 // truth; end-of-data forms; empty pages; determinism of the bytes.
 #include "test_client.hpp"

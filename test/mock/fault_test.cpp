@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Every fault kind observably does what it says, and faults hit only the requests their
 // filters select.
 #include "test_client.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The limits of a real deployment: the sans-I/O units with the time passed in, then the
 // server over TLS on loopback (bounds, not exact timings).
 #include "limits.hpp"

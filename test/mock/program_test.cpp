@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The velt-mock-server program: its ready line, serving, flags, clean stop on SIGTERM.
 #include "test_client.hpp"
 #include "../support/subprocess.hpp"

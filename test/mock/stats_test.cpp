@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Counters: connections, full and resumed TLS handshakes, requests per user and page,
 // concurrency on several server threads.
 #include "test_client.hpp"

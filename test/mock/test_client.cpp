@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #include "test_client.hpp"
 
 #include <boost/asio/connect.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A small synchronous HTTP/1.1 client over TLS (or plain TCP) for the mock server's tests.
 // Every operation runs on a private io_context with a deadline, so a hang is a failure.
 #pragma once

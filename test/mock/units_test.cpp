@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Sans-I/O parts of the mock server: JSON writing, page tokens, the data set, fault
 // matching, fault specs, delivery plans, deletion jobs and certificate generation.
 #include "api_handler.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // loopback.hpp: a TCP socket on 127.0.0.1 and an ephemeral port, and a listener that serves
 // its connections one at a time on a thread, for the tests' hand-made servers (the
 // hardening tests' raw HTTP and TLS servers, the fuzzed HTTP server). Header-only, POSIX.

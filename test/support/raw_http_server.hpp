@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // raw_http_server.hpp: a plain-HTTP server on loopback whose answers are bytes chosen by the
 // test (a well-formed response or anything else), for the hardening tests and the fuzzed
 // HTTP path; and the pieces it is made of: reading one request, writing all of a buffer.

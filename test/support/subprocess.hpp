@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // subprocess.hpp: a child process for the tests of the programs (velt-gdpr, velt-mock-server,
 // the examples): argv (no shell), an environment built from the current one, stdout on a
 // pipe, stderr inherited, merged into stdout or on a pipe of its own, bounded waits.

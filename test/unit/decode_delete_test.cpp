@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // decode_delete_job (both documented envelopes) and decode_delete_status.
 #include "wire_test_support.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // decode_error: the JSON error envelope (status from the body first, HTTP second), other
 // JSON shapes, non-JSON bodies from gateways, redirects and Retry-After.
 #include "wire_test_support.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // decode_user_data_raw: the same pages, tokens and errors as decode_user_data, with items
 // as the server's JSON text. Most tests decode one body both ways and compare.
 #include "wire_test_support.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // decode_user_data: the documented success shape, end of data, features kept verbatim,
 // and every kind of bad body.
 #include "wire_test_support.hpp"

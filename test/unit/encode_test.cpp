@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Requests: paths, validation before any I/O, and the `{"data": {...}}` bodies.
 #include <velt/wire.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The error model: status names, HTTP mapping, the retry table, categories, the canonical
 // status of any error_code, error_details::to_string and the velt::error exception.
 #include <velt/error.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // wire::parse_json: exact doubles, integers kept, limits, malformed input.
 #include <velt/wire.hpp>
 

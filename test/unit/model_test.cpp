@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // velt::user_data_page and the request/response structs.
 #include <velt/model.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Retry-After: delta-seconds, the three HTTP-date forms, ranges, leap years, past dates.
 #include <velt/retry_after.hpp>
 

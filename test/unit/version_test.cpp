@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // <velt/version.hpp>: the header's numbers, the library's string and the project version
 // (project(velt VERSION ...), passed in by test/unit/CMakeLists.txt) all agree.
 #include <velt/version.hpp>

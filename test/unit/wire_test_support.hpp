@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Helpers shared by the wire decoding tests.
 #pragma once
 

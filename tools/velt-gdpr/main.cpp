@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // velt-gdpr: batch export and verified erasure of users' data with Velt's GDPR REST API.
 //
 //   velt-gdpr export --org ORG (--user ID)... [--users-file FILE] --out DIR [options]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // velt-mock-server: the local Velt-compatible HTTPS server as a program.
 //
 // Prints one line of JSON on stdout when ready to serve, then nothing else on stdout:

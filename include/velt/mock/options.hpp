@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // velt/mock/options.hpp: what the local Velt-compatible server serves and how it misbehaves.
 //
 // Everything here is plain data plus the parsers the `velt-mock-server` program uses for its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // velt/mock/server.hpp: a local, Velt-compatible HTTPS server for tests, demos and benchmarks.
 //
 // It speaks the three GDPR endpoints (v1 and v2 paths) with the documented envelopes over

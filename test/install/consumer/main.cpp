@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A consumer of the installed package: encodes a request, decodes a response, and makes a
 // client (no I/O), to prove headers, library and dependencies are all found; and checks that
 // the installed <velt/version.hpp>, the library's velt::version() and the CMake package

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // commands.hpp: velt-gdpr's subcommands. Each registers its options on a CLI11 subcommand
 // and runs with the parsed values, returning the exit status (core/exit_code.hpp).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #include "commands/common_options.hpp"
 
 #include "core/credentials.hpp"

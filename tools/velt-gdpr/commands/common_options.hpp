@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // common_options.hpp: the options that several subcommands share, and turning them into
 // the settings of the core library.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // velt-gdpr demo: the export of `velt-gdpr export`, against the local Velt-compatible
 // server started in-process, with every file checked against the server's ground truth.
 #include "commands/commands.hpp"

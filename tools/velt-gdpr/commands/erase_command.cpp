@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // velt-gdpr erase / erase-status: queue deletion of users' data, wait, verify; read the
 // status of deletion jobs.
 #include "commands/commands.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // velt-gdpr export: one JSON file per user under DIR/users, and DIR/report.json.
 #include "commands/commands.hpp"
 

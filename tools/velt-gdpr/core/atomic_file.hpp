@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // atomic_file.hpp: files that appear complete or not at all, and private directories.
 //
 // Personal data: files are created with mode 0600 and directories with mode 0700.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // console.hpp: everything velt-gdpr writes to stderr: one progress line (redrawn in place
 // on a terminal, plain lines otherwise), log lines and errors, without tearing each other.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #include "core/credentials.hpp"
 
 #include "core/atomic_file.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // credentials.hpp: the API key and auth token, from the environment or from files; never
 // from the command line (argv is visible to every user of the machine).
 #pragma once

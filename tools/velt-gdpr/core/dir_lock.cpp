@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #include "core/dir_lock.hpp"
 
 #include <fcntl.h>

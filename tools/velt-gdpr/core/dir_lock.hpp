@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // dir_lock.hpp: one run per output directory.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eraser.hpp: the engine behind `velt-gdpr erase` and `velt-gdpr erase-status`.
 //
 // erase: the users are read as a stream and queued for deletion in batches of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // exit_code.hpp: velt-gdpr's exit statuses.
 #pragma once
 

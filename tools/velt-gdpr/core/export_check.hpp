@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // export_check.hpp: checking an export file against what the server holds (the demo's
 // verification; also usable by tests and benchmarks).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // export_journal.hpp: the durable progress of one user's unfinished export.
 //
 // While a user with many pages is exported, its items are spooled to

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #include "core/export_sink.hpp"
 
 #include "core/file_name.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // export_sink.hpp: what `velt-gdpr export` plugs into velt::batch_exporter: the users file
 // as a user_source, and a user_sink that writes each user's file (export_writer: spool,
 // journal, atomic publish) and records the user's end in the run's report.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // export_writer.hpp: assembling one user's export file from its pages.
 //
 // The file is `DIR/users/<encoded id>.json`:

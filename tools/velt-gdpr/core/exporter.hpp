@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // exporter.hpp: the batch export engine behind `velt-gdpr export` and `velt-gdpr demo`.
 //
 // Users are pulled from a users_source (memory bounded by `concurrency`), each user's pages

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // file_name.hpp: the file name of a user's export, safe for any user id.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // progress.hpp: the progress line of an export (sans-I/O formatting).
 #pragma once
 

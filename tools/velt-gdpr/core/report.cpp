@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #include "core/report.hpp"
 
 #include "core/time_format.hpp"

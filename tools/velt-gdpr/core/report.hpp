@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // report.hpp: `DIR/report.json`, the record of a run.
 //
 //   {"organizationId":"org-1","startedAt":"...","finishedAt":"..." (null while running),

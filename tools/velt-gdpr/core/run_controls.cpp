@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #include "core/run_controls.hpp"
 
 #include "core/exit_code.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // run_controls.hpp: what every long-running command shares: stopping on SIGINT/SIGTERM,
 // and a progress line redrawn as the run goes.
 #pragma once

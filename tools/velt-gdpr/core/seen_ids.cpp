@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #include "core/seen_ids.hpp"
 
 #include <algorithm>

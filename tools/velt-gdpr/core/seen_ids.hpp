@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // seen_ids.hpp: remembering which user ids a run has already met, in bounded memory.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // shard.hpp: splitting the users of one run over several machines (`--shard K/N`).
 #pragma once
 

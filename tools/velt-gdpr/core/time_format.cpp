@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #include "core/time_format.hpp"
 
 #include <fmt/format.h>

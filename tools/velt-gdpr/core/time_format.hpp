@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // time_format.hpp: timestamps and human-readable numbers for files and terminals.
 #pragma once
 

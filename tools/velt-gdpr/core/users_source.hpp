@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // users_source.hpp: the users of a run, from `--user` values and a users file, read as a
 // stream (memory does not grow with the file, apart from the duplicate filter).
 #pragma once
