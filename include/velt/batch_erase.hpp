@@ -39,6 +39,9 @@ struct erase_options {
   bool verify = false;            ///< then export every user again; implies `wait`
   std::chrono::milliseconds poll_interval = std::chrono::seconds(5);
   std::chrono::milliseconds timeout = std::chrono::hours(24);  ///< for the whole wait phase
+  /// The verification's patience (`batch_options::max_stall`): it waits out throttling
+  /// and outages until it has made no progress for this long. Must be > 0.
+  std::chrono::milliseconds max_stall = std::chrono::minutes(15);
 };
 
 /// What a batch erase tells as it goes. One call at a time (from the run's strand, or during
@@ -82,6 +85,9 @@ struct erase_result {
     stopped,              ///< `stop()` or the completion's cancellation slot
     credentials_refused,  ///< the first deletion calls were refused (PERMISSION_DENIED / UNAUTHENTICATED)
     source_failed,        ///< the source threw; `error.message` has its `what()`
+    stalled,              ///< the verification made no progress for `max_stall` (waiting out
+                          ///< throttling or an outage; `error` has the last failure): the users
+                          ///< it had started are unverified, those after them were not checked
   } how = end::complete;
   error_details error{};
   erase_stats stats{};

@@ -47,6 +47,12 @@ class user_source {
   /// `co_await` of any Asio operation does. An exception ends the run's intake: the users
   /// already started finish, and the run reports `batch_result::end::source_failed`.
   virtual boost::asio::awaitable<std::vector<std::string>> async_pull(std::size_t max) = 0;
+  /// A user id these credentials exported before (one the source skipped because its
+  /// export is complete, say), or none. Asked when a refusal comes before any page, to
+  /// fetch it as a probe that tells refused credentials from a refused user (see
+  /// `batch_options::refusals_that_stop`). May be called from any thread, also while
+  /// `async_pull` runs. The default: none.
+  virtual std::optional<std::string> exported_before() const { return std::nullopt; }
 };
 
 /// A source over ids held in memory, in order.
@@ -112,10 +118,22 @@ using sink_factory = std::function<std::unique_ptr<user_sink>(std::string const&
 
 /// The run slowed down because the server throttled it (`batch_options::on_slow_down`).
 struct slow_down_event {
-  error_details const& error;        ///< the throttling answer
-  std::size_t window_before = 0;     ///< page requests allowed in flight before
-  std::size_t window_after = 0;      ///< ... and now
-  std::chrono::milliseconds pause{0};  ///< no new request starts for this long
+  error_details const& error;          ///< the throttling answer
+  std::optional<double> rate_before{};  ///< page requests per second before (none: unlimited)
+  double rate_after = 0;               ///< ... and from now on
+  /// No new request starts for this long: the server's Retry-After, or the wait its
+  /// message names ("Try again after 1 minute"); zero when it named none.
+  std::chrono::milliseconds pause{0};
+};
+
+/// The upstream stopped answering, or answers again (`batch_options::on_outage`).
+struct outage_event {
+  /// True: the run pauses (no new request but one probe at a time); false: it resumes.
+  bool began = false;
+  /// With `began`: the failure that opened the pause (502/503/504, no connection, ...).
+  error_details const* error = nullptr;
+  /// Without `began`: how long the pause lasted.
+  std::chrono::milliseconds paused_for{0};
 };
 
 /// How a batch export runs.
@@ -125,15 +143,34 @@ struct batch_options {
   /// `raw` gives each item's JSON text as the server sent it (cheap; for code that stores
   /// or forwards items); `parsed` gives Boost.JSON values.
   page_format format = page_format::raw;
-  /// Page requests per second of the whole run, at most (none: no cap).
+  /// Page requests per second of the whole run, at most (none: no cap). Below it, the run
+  /// finds the rate the server sustains by itself: unlimited until the first throttling
+  /// answer, then paced to what the server lets through, probing upward (README
+  /// "Throttling and outages").
   std::optional<double> max_rate{};
+  /// The run's patience. Throttling and outages never fail a user: the run waits (paced,
+  /// or paused with one probe request at a time) for as long as it makes progress. When no
+  /// page arrives and no user ends for this long, the run stops (`batch_result::end::stalled`)
+  /// and the users in flight are `stopped` (not done; a rerun resumes them). Must be > 0.
+  std::chrono::milliseconds max_stall = std::chrono::minutes(15);
   /// A run that has received pages stops when this many users in a row are refused with
-  /// PERMISSION_DENIED or UNAUTHENTICATED (the credentials were revoked). A run that has
-  /// received no page yet stops at the first such refusal. 0: never stop for this.
+  /// PERMISSION_DENIED or UNAUTHENTICATED (the credentials were revoked). Before any page
+  /// arrived, a refusal is judged from evidence: a page of another user in flight, or a
+  /// probe (`credential_probe`, else a user the sink reported complete, fetched again);
+  /// without any, or after 3 refusals in a row, the credentials are taken as refused.
+  /// Users refused while the credentials work are failures of those users. 0: never stop.
   std::size_t refusals_that_stop = 32;
-  /// Called when a throttling answer makes the whole run slow down (at most once per
-  /// second of throttling; from a user's strand; must not block). May be empty.
+  /// A user id these credentials exported before, fetched (first page only) to tell refused
+  /// credentials from a refused user when a refusal comes before any page. None: the
+  /// source's `exported_before()`, else the last user a sink reported complete
+  /// (`resume_point::complete`), if any.
+  std::optional<std::string> credential_probe{};
+  /// Called when a throttling answer cuts the run's request rate (at most about once per
+  /// round trip of throttling; from a user's strand; must not block). May be empty.
   std::function<void(slow_down_event const&)> on_slow_down{};
+  /// Called when the run pauses for an outage and when it resumes (from a user's strand;
+  /// must not block). May be empty.
+  std::function<void(outage_event const&)> on_outage{};
 };
 
 /// A snapshot of a run's progress (`batch_exporter::stats`).
@@ -146,9 +183,16 @@ struct batch_stats {
   std::size_t in_flight = 0;         ///< users running now
   std::uint64_t pages = 0;           ///< pages delivered by this run
   std::uint64_t items = 0;
-  /// Run-wide pacing: page requests allowed in flight now, and at most (the concurrency).
-  std::size_t window = 0, window_max = 0;
-  std::uint64_t throttle_events = 0;  ///< retries after throttling answers, all users
+  /// The page-request rate the run holds to now (requests/s); none: unlimited.
+  std::optional<double> rate{};
+  std::uint64_t throttle_events = 0;  ///< throttling answers, all users
+  std::uint64_t outages = 0;          ///< times the run paused for an outage
+  std::uint64_t retries = 0;          ///< page requests asked again, for any reason
+  /// Why new requests wait now, if they do, and for how long they have.
+  enum class pause { none, throttled, outage } paused = pause::none;
+  std::chrono::milliseconds paused_for{0};
+  /// Time since the last progress (a page delivered or a user ended); see `max_stall`.
+  std::chrono::milliseconds since_progress{0};
 };
 
 /// How a run ended.
@@ -159,6 +203,8 @@ struct batch_result {
     credentials_refused,  ///< see `batch_options::refusals_that_stop`; `error` has the answer
     sink_failed,          ///< a sink threw; `error.message` has its `what()`
     source_failed,        ///< the source threw; `error.message` has its `what()`
+    stalled,              ///< no progress for `batch_options::max_stall`; `error` has the
+                          ///< last throttling or outage failure
   } how = end::complete;
   error_details error{};
   /// For `credentials_refused`: whether a page had been received before the refusal that
@@ -173,7 +219,8 @@ struct batch_result {
 class batch_exporter {
  public:
   /// Validates `options` (throws `velt::error` with `errc::invalid_request` naming the
-  /// field: empty organization id, zero concurrency, a rate that is not positive). No I/O.
+  /// field: empty organization id, zero concurrency, a rate that is not positive, a
+  /// `max_stall` that is not). No I/O.
   batch_exporter(client c, batch_options options);
   ~batch_exporter();
   batch_exporter(batch_exporter const&) = delete;

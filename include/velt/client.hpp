@@ -215,6 +215,9 @@ class client {
   /// A snapshot of the client's counters.
   client_stats stats() const;
 
+  /// The retry policy the client was made with (`client_options::retry`).
+  retry_options const& retry_policy() const noexcept;
+
   /// Closes idle pooled connections now (they are reopened on demand).
   void close_idle_connections();
 

@@ -128,6 +128,11 @@ struct fetch_options {
   /// (on the stream's strand; must not block). Lets a batch run that shares the client
   /// with other work slow itself down when the server throttles it. May be empty.
   std::function<void(retry_event const&)> on_retry{};
+  /// Attempts per request of this stream, the first included; 0: the client's
+  /// `retry_options::max_attempts`. 1 hands every failure to the caller at once, for a
+  /// caller that waits and retries on its own terms (`velt::batch_exporter` does: a batch
+  /// run waits out throttling and outages instead of spending a retry budget).
+  unsigned max_attempts = 0;
 };
 
 /// Polling of a deletion job by `client::async_wait_for_deletion`.

@@ -193,7 +193,17 @@ class verify_sink final : public user_sink {
   }
   asio::awaitable<void> async_finish(user_outcome const& outcome) override {
     using state = user_outcome::state;
-    if (outcome.what == state::stopped || outcome.what == state::skipped) co_return;
+    if (outcome.what == state::skipped) co_return;
+    if (outcome.what == state::stopped) {
+      if (run_->stopping) co_return;  // the erase run was stopped: nothing to report
+      // The verification stopped without this user, for want of progress (max_stall).
+      std::lock_guard lock(run_->stats_mutex);
+      run_->counts.users_unverified += 1;
+      run_->events->on_unverified(
+          user_, make_error_details(make_error_code(errc::deadline_exceeded),
+                                    "not verified: the verification made no progress for max_stall"));
+      co_return;
+    }
     std::lock_guard lock(run_->stats_mutex);
     if (outcome.what == state::failed) {
       run_->counts.users_unverified += 1;
@@ -254,6 +264,7 @@ asio::awaitable<void> flow(run_ptr run) {
                                                  .concurrency = o.concurrency,
                                                  .format = page_format::raw,
                                                  .max_rate = std::nullopt,
+                                                 .max_stall = o.max_stall,
                                                  .refusals_that_stop = 0});  // every user reported
     std::unique_ptr<user_source> users;
     try {
@@ -265,6 +276,7 @@ asio::awaitable<void> flow(run_ptr run) {
       auto sinks = [run](std::string const& user) { return std::make_unique<verify_sink>(run, user); };
       batch_result const r = co_await run->verifier->async_run(std::move(users), sinks, asio::use_awaitable);
       if (r.how == batch_result::end::source_failed) run->stop_because(erase_result::end::source_failed, r.error);
+      if (r.how == batch_result::end::stalled) run->stop_because(erase_result::end::stalled, r.error);
     }
     run->verifier.reset();
   }
@@ -298,6 +310,7 @@ erase_options validated(erase_options o) {
   if (o.batch_size == 0) refuse("erase_options::batch_size must be at least 1");
   if (o.concurrency == 0) refuse("erase_options::concurrency must be at least 1");
   if (o.poll_interval.count() <= 0) refuse("erase_options::poll_interval must be positive");
+  if (o.max_stall.count() <= 0) refuse("erase_options::max_stall must be positive");
   if (o.verify) o.wait = true;
   return o;
 }

@@ -3,6 +3,7 @@
 // is free, each runs on a strand of its own (export_user.cpp), and the run completes once
 // the source is exhausted (or the run stopped) and no user is left.
 #include "batch/export_run.hpp"
+#include "batch/pacing.hpp"
 #include "batch/run_completion.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -21,6 +22,7 @@
 namespace velt {
 
 namespace asio = boost::asio;
+using detail::run_pacer;
 
 namespace {
 
@@ -48,6 +50,12 @@ batch_options validated(batch_options o) {
   if (o.max_rate && !(*o.max_rate > 0 && std::isfinite(*o.max_rate))) {
     refuse("batch_options::max_rate must be a positive number of requests per second");
   }
+  if (o.max_stall <= std::chrono::milliseconds::zero()) {
+    refuse("batch_options::max_stall must be a positive duration");
+  }
+  if (o.credential_probe && o.credential_probe->empty()) {
+    refuse("batch_options::credential_probe is an empty user id");
+  }
   return o;
 }
 
@@ -63,8 +71,30 @@ detail::export_run::export_run(client c, batch_options o)
     : cl(std::move(c)),
       options(std::move(o)),
       control(asio::make_strand(cl.get_executor())),
-      throttle(options.concurrency, options.max_rate),
-      credentials(options.refusals_that_stop) {}
+      pacer(options.max_rate),
+      credentials(options.refusals_that_stop),
+      attempts_per_page(cl.retry_policy().max_attempts) {}
+
+void detail::export_run::progressed() noexcept {
+  last_progress = std::chrono::steady_clock::now().time_since_epoch().count();
+  progress_events += 1;
+}
+
+std::chrono::steady_clock::duration detail::export_run::since_progress(
+    std::chrono::steady_clock::time_point now) const noexcept {
+  return now - std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(last_progress.load()));
+}
+
+void detail::export_run::waited_for(error_details const& e) {
+  std::lock_guard lock(wait_mutex);
+  last_wait_error = e;
+}
+
+void detail::export_run::completed_before(std::string const& user) {
+  if (options.credential_probe) return;
+  std::lock_guard lock(probe_mutex);
+  if (!probe_started) probe_user = user;
+}
 
 void detail::export_run::stop_because(batch_result::end reason, error_details details,
                                              bool worked_before) {
@@ -143,6 +173,7 @@ void maybe_done(run_ptr const& run) {
   run->source.reset();
   run->sinks = nullptr;
   run->slot_timer.reset();
+  if (run->stall_timer) run->stall_timer->cancel();
   auto handler = std::move(*run->handler);
   run->handler.reset();
   run->running = false;
@@ -164,6 +195,34 @@ void detail::export_run::request_stop() {
   });
 }
 
+namespace {
+
+/// Stops the run when it has made no progress for `max_stall` (see batch_options).
+asio::awaitable<void> watch_progress(run_ptr run, std::uint64_t generation) {
+  using namespace std::chrono_literals;
+  asio::steady_timer timer(run->control);
+  run->stall_timer = &timer;
+  auto const step = std::clamp<asio::steady_timer::duration>(run->options.max_stall / 4, 10ms, 1s);
+  for (;;) {
+    timer.expires_after(step);
+    (void)co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (run->generation != generation || !run->running || run->stopping) break;
+    if (run->count.in_flight == 0) continue;
+    if (run->since_progress(std::chrono::steady_clock::now()) < run->options.max_stall) continue;
+    error_details why;
+    {
+      std::lock_guard lock(run->wait_mutex);
+      why = run->last_wait_error;
+    }
+    if (!why.code) why = make_error_details(make_error_code(errc::deadline_exceeded), "no answer");
+    run->stop_because(batch_result::end::stalled, std::move(why));
+    break;
+  }
+  if (run->stall_timer == &timer) run->stall_timer = nullptr;
+}
+
+}  // namespace
+
 batch_stats detail::export_run::stats() const {
   batch_stats s;
   s.users_started = count.started;
@@ -174,10 +233,19 @@ batch_stats detail::export_run::stats() const {
   s.in_flight = count.in_flight;
   s.pages = count.pages;
   s.items = count.items;
-  auto const t = throttle.stats();
-  s.window = t.limit;
-  s.window_max = t.max;
-  s.throttle_events = t.throttle_events;
+  auto const now = std::chrono::steady_clock::now();
+  auto const p = pacer.stats(now);
+  s.rate = p.rate;
+  s.throttle_events = p.throttle_events;
+  s.outages = p.outages;
+  s.retries = count.retries;
+  switch (p.paused) {
+    case run_pacer::pause::none: s.paused = batch_stats::pause::none; break;
+    case run_pacer::pause::throttled: s.paused = batch_stats::pause::throttled; break;
+    case run_pacer::pause::outage: s.paused = batch_stats::pause::outage; break;
+  }
+  s.paused_for = std::chrono::duration_cast<std::chrono::milliseconds>(p.paused_for);
+  if (running) s.since_progress = std::chrono::duration_cast<std::chrono::milliseconds>(since_progress(now));
   return s;
 }
 
@@ -204,8 +272,18 @@ void batch_exporter::start(std::unique_ptr<user_source> users, sink_factory sink
     run->credentials_worked_before = false;
   }
   for (auto* c : {&run->count.started, &run->count.complete, &run->count.skipped, &run->count.failed,
-                  &run->count.stopped, &run->count.pages, &run->count.items}) {
+                  &run->count.stopped, &run->count.pages, &run->count.items, &run->count.retries}) {
     c->store(0);
+  }
+  run->progressed();
+  {
+    std::lock_guard lock(run->wait_mutex);
+    run->last_wait_error = error_details{};
+  }
+  {
+    std::lock_guard lock(run->probe_mutex);
+    run->probe_user = run->options.credential_probe;
+    run->probe_started = false;
   }
   // Forward the caller's cancellation to stop(); the slot is cleared before completing.
   if (auto slot = asio::get_associated_cancellation_slot(handler); slot.is_connected()) {
@@ -220,7 +298,9 @@ void batch_exporter::start(std::unique_ptr<user_source> users, sink_factory sink
     run->handler.emplace(std::move(handler));
     run->slot_timer.emplace(run->control);
     run->feeding = true;
+    run->generation += 1;
     asio::co_spawn(run->control, feed(run), asio::detached);
+    asio::co_spawn(run->control, watch_progress(run, run->generation), asio::detached);
   });
 }
 

@@ -42,8 +42,12 @@ struct export_run : std::enable_shared_from_this<export_run> {
   client const cl;
   batch_options const options;
   boost::asio::strand<boost::asio::any_io_executor> control;  ///< the run's bookkeeping
-  detail::request_throttle throttle;
+  detail::run_pacer pacer;
   detail::credential_watch credentials;
+  /// Attempts of one page, the first included, that fail for reasons about that user (a
+  /// 500) before the user fails: the client's `retry_options::max_attempts` (outage answers
+  /// while the rest of the run made progress: 4 times as many).
+  unsigned const attempts_per_page;
 
   // ---- one run (reset by begin) ---------------------------------------------------------
   /// Everything below marked "control" is touched on `control` only.
@@ -70,9 +74,34 @@ struct export_run : std::enable_shared_from_this<export_run> {
   struct counters {
     std::atomic<std::uint64_t> started{0}, complete{0}, skipped{0}, failed{0}, stopped{0};
     std::atomic<std::size_t> in_flight{0};
-    std::atomic<std::uint64_t> pages{0}, items{0};
+    std::atomic<std::uint64_t> pages{0}, items{0}, retries{0};
+    /// Users waiting for evidence about the credentials (run_rules.hpp).
+    std::atomic<std::size_t> awaiting_evidence{0};
   } count;
   batch_stats stats() const;
+
+  // ---- patience ------------------------------------------------------------------------
+  /// Progress: a page delivered or a user ended. Any thread.
+  void progressed() noexcept;
+  std::chrono::steady_clock::duration since_progress(std::chrono::steady_clock::time_point now) const noexcept;
+  std::atomic<std::chrono::steady_clock::rep> last_progress{0};
+  /// Progress events so far: a user whose page fails while this moves had a failure about
+  /// itself, not about the upstream.
+  std::atomic<std::uint64_t> progress_events{0};
+  /// The last failure the run waited out (reported when patience runs out). Any thread.
+  void waited_for(error_details const& e);
+  std::mutex wait_mutex;
+  error_details last_wait_error;  ///< wait_mutex
+  std::uint64_t generation = 0;   ///< control: runs started, so a stale watchdog ends
+  boost::asio::steady_timer* stall_timer = nullptr;  ///< control: the watchdog's timer
+
+  // ---- the credential probe --------------------------------------------------------------
+  std::mutex probe_mutex;
+  std::optional<std::string> probe_user;  ///< probe_mutex: options, else the last complete user
+  bool probe_started = false;             ///< probe_mutex: one probe per run
+  std::atomic<bool> probing{false};
+  /// A user the sink reported complete: a probe candidate unless the options name one.
+  void completed_before(std::string const& user);
 };
 
 /// Exports one user (runs on `a->strand`); never throws.

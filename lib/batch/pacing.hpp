@@ -1,109 +1,107 @@
 // SPDX-License-Identifier: BSL-1.0
-// pacing.hpp: run-wide pacing of requests. When the server throttles (HTTP 429 /
-// RESOURCE_EXHAUSTED) the whole run slows down, not just the request that was refused.
+// pacing.hpp: the run-wide pacing of a batch run, shared by every user of the run.
 //
-// Three limits, all sans-I/O (the caller passes the time):
-// - `aimd_window`: how many page requests may be in flight. Starts at the run's
-//   concurrency; each throttling answer halves it (at most once per cool-down, so a burst
-//   of 429s counts once); each successful page adds 1/window (about +1 per window of
-//   successes), back up to the maximum.
-// - a pause: after a throttling answer no new request starts before the delay the client
-//   chose for its retry (which honours the server's Retry-After).
-// - `rate_limiter`: `--rate` requests per second at most, evenly spaced.
+// Two sans-I/O units decide (the caller passes the time):
+// - `rate_controller` (rate_controller.hpp): no limit until the server throttles; then a
+//   token bucket whose rate follows CUBIC, honouring Retry-After and Velt's "Try again
+//   after N minutes"; `--rate` is its hard cap.
+// - `circuit_breaker` (circuit_breaker.hpp): while the upstream is down (502/503/504,
+//   refused or reset connections, timeouts) no new request starts but one probe at a time.
+// `run_pacer` puts them together behind one mutex and classifies each failed page request
+// (`page_failure`), so that a run waits out throttling and outages instead of failing users.
 #pragma once
 
+#include "batch/circuit_breaker.hpp"
+#include "batch/rate_controller.hpp"
+
+#include <velt/error.hpp>
+
 #include <chrono>
-#include <cstddef>
 #include <cstdint>
 #include <mutex>
 #include <optional>
 
 namespace velt::detail {
 
-using throttle_clock = std::chrono::steady_clock;
+using pacing_clock = std::chrono::steady_clock;
 
-/// Additive-increase, multiplicative-decrease window of requests in flight.
-class aimd_window {
- public:
-  /// `max` >= 1. The window starts at `max`.
-  explicit aimd_window(std::size_t max, double decrease = 0.5,
-                       throttle_clock::duration cooldown = std::chrono::seconds(1));
-
-  /// A request succeeded: +1/window, up to the maximum.
-  void on_success() noexcept;
-  /// The server throttled: window *= decrease (not below 1), unless it was already
-  /// decreased less than a cool-down ago. Returns true when it decreased now.
-  bool on_throttled(throttle_clock::time_point now) noexcept;
-
-  /// Requests that may be in flight now: floor(window), at least 1.
-  std::size_t limit() const noexcept;
-  double value() const noexcept { return window_; }
-  std::size_t max() const noexcept { return max_; }
-
- private:
-  std::size_t max_;
-  double decrease_;
-  throttle_clock::duration cooldown_;
-  double window_;
-  std::optional<throttle_clock::time_point> last_decrease_;
+/// What a failed page request means for the run.
+enum class page_failure : unsigned char {
+  throttled,  ///< 429 / RESOURCE_EXHAUSTED: slow the run down, ask again (never a failure)
+  outage,     ///< 502/503/504, UNAVAILABLE, no answer: the upstream may be down; ask again
+  transient,  ///< another retryable answer (500, ABORTED, ...): ask again a few times
+  final,      ///< anything else: the user's failure (or a credential question)
 };
 
-/// Requests per second, evenly spaced (a GCRA with no burst beyond `burst` requests).
-class rate_limiter {
- public:
-  /// `per_second` > 0; `burst` >= 1 requests may start back to back.
-  explicit rate_limiter(double per_second, double burst = 1);
-  /// How long to wait before a request may start (zero: now). Does not reserve.
-  throttle_clock::duration wait_time(throttle_clock::time_point now) const noexcept;
-  /// Records a request starting at `now` (call when `wait_time(now)` is zero).
-  void take(throttle_clock::time_point now) noexcept;
+/// Classifies a failure of a page request (the client made one attempt).
+page_failure classify_page_failure(error_details const& e) noexcept;
 
- private:
-  throttle_clock::duration interval_;
-  throttle_clock::duration tolerance_;
-  throttle_clock::time_point tat_{};  // theoretical arrival time of the next request
+/// The server's wait for a throttled request: its Retry-After, else the "Try again after N
+/// minute(s)" of Velt's message; none when it said neither.
+std::optional<pacing_clock::duration> throttle_wait(error_details const& e);
+
+/// The backoff of a user before asking again after its `n`-th failure in a row of the same
+/// page (full jitter, `u01` uniform in [0, 1]): up to 200 ms x 2^(n-1), at most 5 s.
+pacing_clock::duration user_backoff(unsigned n, double u01) noexcept;
+
+/// One request allowed by the pacer; report its end with exactly one of the on_* calls.
+struct pacer_permit {
+  pacing_clock::time_point sent{};
+  bool probe = false;  ///< the breaker's probe: its outcome closes or keeps the breaker open
 };
 
-/// The three limits together, shared by every user of a run. Thread-safe.
-class request_throttle {
+/// The rate controller and the breaker of one run. Thread-safe.
+class run_pacer {
  public:
-  /// `max_in_flight` >= 1; `rate`: requests per second, none when unset.
-  request_throttle(std::size_t max_in_flight, std::optional<double> rate);
+  /// `max_rate`: requests per second, never exceeded (none when unset).
+  explicit run_pacer(std::optional<double> max_rate, circuit_breaker_options breaker = {});
 
-  /// Either a permit (then call `release` when the request is over) or how long to wait
-  /// before asking again. When only the window is full, the wait is a short poll.
+  /// Either a permit or how long to wait before asking again.
   struct decision {
     bool granted = false;
-    throttle_clock::duration wait{};
+    pacer_permit permit{};
+    pacing_clock::duration wait{};
   };
-  decision try_acquire(throttle_clock::time_point now);
-  /// Gives a permit back; `success` feeds the additive increase.
-  void release(bool success);
+  decision try_acquire(pacing_clock::time_point now);
 
-  /// The client is about to retry after a throttling answer, in `delay`. Returns true when
-  /// this halved the window (worth a log line).
-  bool on_throttled(throttle_clock::time_point now, throttle_clock::duration delay);
+  /// What a report changed, for the run's callbacks and logs.
+  struct change {
+    bool rate_cut = false;            ///< a throttle cut the request rate
+    std::optional<double> rate_before;  ///< requests/s before the cut (none: unlimited)
+    double rate_after = 0;            ///< ... and after
+    bool breaker_opened = false;      ///< an outage paused the run
+    bool breaker_closed = false;      ///< the upstream answered again: the run resumes
+    pacing_clock::duration paused_for{};  ///< with breaker_closed: how long the pause lasted
+  };
+  /// The server answered (a page, or an answer that says nothing about availability).
+  change on_answer(pacing_clock::time_point now, pacer_permit const& p, bool success);
+  /// The server throttled the request; `wait` as from `throttle_wait`.
+  change on_throttled(pacing_clock::time_point now, pacer_permit const& p,
+                      std::optional<pacing_clock::duration> wait);
+  /// The request failed as an outage does.
+  change on_outage(pacing_clock::time_point now, pacer_permit const& p);
+  /// The request ended without an outcome to judge (cancelled).
+  void on_abandoned(pacer_permit const& p);
 
+  /// Why new requests wait now, if they do.
+  enum class pause : unsigned char { none, throttled, outage };
   struct snapshot {
-    std::size_t in_flight = 0;
-    std::size_t limit = 0;
-    std::size_t max = 0;
+    std::optional<double> rate;  ///< the request rate the run holds to; none: unlimited
     std::uint64_t throttle_events = 0;
-    std::uint64_t decreases = 0;
+    std::uint64_t outages = 0;   ///< times the breaker opened
+    pause paused = pause::none;
+    pacing_clock::duration paused_for{};  ///< how long the current pause has lasted
   };
-  snapshot stats() const;
-
-  /// The wait when only the window is full.
-  static constexpr throttle_clock::duration poll_interval = std::chrono::milliseconds(10);
+  snapshot stats(pacing_clock::time_point now) const;
 
  private:
+  change close_if_reopened(pacing_clock::time_point now, bool was_open);
+
   mutable std::mutex mutex_;
-  aimd_window window_;
-  std::optional<rate_limiter> rate_;
-  std::size_t in_flight_ = 0;
-  throttle_clock::time_point paused_until_{};
-  std::uint64_t throttle_events_ = 0;
-  std::uint64_t decreases_ = 0;
+  rate_controller rate_;
+  circuit_breaker breaker_;
+  std::optional<pacing_clock::time_point> throttle_pause_since_;
+  pacing_clock::time_point last_open_{};  ///< when the breaker being closed had opened
 };
 
 }  // namespace velt::detail

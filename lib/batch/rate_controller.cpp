@@ -122,7 +122,13 @@ bool rate_controller::on_throttled(clock::time_point now, clock::time_point sent
   if (last_cut_ && sent < *last_cut_) return false;  // sent before we reacted: same event
   refill(now);
   double measured = successes_.rate(now);
-  if (enabled_) measured = std::min(measured, *effective_rate());
+  // What the run sends now: the paced rate, or before the first throttle what it sent.
+  double const current = enabled_ ? effective_rate().value_or(answers_.rate(now)) : answers_.rate(now);
+  if (enabled_) measured = std::min(measured, current);
+  // At most one multiplicative step below the current rate per cut (TCP's beta x cwnd):
+  // throttles before any success was measured must not drop the run to the minimum, from
+  // where the cubic, scaled by W_max, would take minutes to climb back.
+  measured = std::max(measured, opt_.beta * current);
   if (cut_had_pause_ && last_cut_ && now > *last_cut_) {
     // A quota: what the server let through since the last pause, pause included.
     measured = std::min(measured, static_cast<double>(successes_since_cut_) / seconds(now - *last_cut_));

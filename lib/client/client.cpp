@@ -132,7 +132,8 @@ page_stream client::async_fetch_all_user_data(user_data_request request,
                                               fetch_options options) const {
   auto st = std::make_shared<detail::stream_state>(impl_, std::move(request));
   st->format = options.format;
-  st->on_retry = std::move(options.on_retry);
+  st->tuning.on_retry = std::move(options.on_retry);
+  st->tuning.max_attempts = options.max_attempts;
   st->deadline = detail::deadline_from(impl_->options().stream_deadline);
   return page_stream(std::move(st));
 }
@@ -172,6 +173,8 @@ void client::start_wait(wait_for_deletion_request r, error_details* d,
 void client::set_auth_token(std::string auth_token) { impl_->set_auth_token(std::move(auth_token)); }
 
 client_stats client::stats() const { return impl_->counters().snapshot(); }
+
+retry_options const& client::retry_policy() const noexcept { return impl_->options().retry; }
 
 void client::close_idle_connections() { impl_->pool().close_idle(); }
 

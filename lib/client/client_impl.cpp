@@ -128,9 +128,11 @@ request_type client_impl::make_request(wire::endpoint ep, std::string const& bod
 
 bool client_impl::after_failure(error_details& err, unsigned attempt, bool may_resend,
                                 std::optional<clock_type::time_point> deadline,
-                                std::chrono::milliseconds& delay, retry_hook const* hook) {
+                                std::chrono::milliseconds& delay, call_tuning const* tuning) {
   redact(err.message);
-  attempt_verdict const v = decide_attempt(options_.retry, budget_, attempt, err, may_resend,
+  retry_options retry = options_.retry;
+  if (tuning && tuning->max_attempts > 0) retry.max_attempts = tuning->max_attempts;
+  attempt_verdict const v = decide_attempt(retry, budget_, attempt, err, may_resend,
                                            deadline, clock_type::now(), uniform01());
   switch (v.what) {
     case attempt_verdict::kind::give_up:
@@ -154,7 +156,7 @@ bool client_impl::after_failure(error_details& err, unsigned attempt, bool may_r
     case failure_kind::transport: counters_.add(counters_.retries_transport); break;
   }
   if (options_.on_retry) options_.on_retry(retry_event{v.failure, err, delay});
-  if (hook && *hook) (*hook)(retry_event{v.failure, err, delay});
+  if (tuning && tuning->on_retry) tuning->on_retry(retry_event{v.failure, err, delay});
   log(log_level::info, std::string("retrying after ") + level_name(v.failure) + " in " +
                            std::to_string(delay.count()) + " ms (attempt " +
                            std::to_string(attempt) + "): " + describe_without_attempts(err));

@@ -34,6 +34,12 @@ namespace velt::detail {
 /// A retry observer of one operation (see `fetch_options::on_retry`).
 using retry_hook = std::function<void(retry_event const&)>;
 
+/// What one operation changes of the client's defaults (see `fetch_options`).
+struct call_tuning {
+  retry_hook on_retry;        ///< called before each retry, after `options().on_retry`
+  unsigned max_attempts = 0;  ///< 0: `options().retry.max_attempts`
+};
+
 /// Runs `fn` on `ex` and resumes the awaiting coroutine on its own executor (the strand of
 /// its operation) with the result. `fn` lives in the awaiting coroutine's frame, which stays
 /// suspended, and so alive, until the result is handed back. A work guard keeps the
@@ -82,12 +88,12 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
 
   /// One API call with retries: encodes nothing, decodes with `decode`, retries what
   /// the policy allows, sleeps between attempts (cancellably), honours `deadline`.
-  /// `hook`, when not null, is called before each retry after `options().on_retry`.
+  /// `tuning`, when not null, changes the retry observer and attempts of this call.
   template <class T, class Decode>
   boost::asio::awaitable<result<T>> call(wire::endpoint ep, std::string body, Decode decode,
                                          bool idempotent,
                                          std::optional<clock_type::time_point> deadline,
-                                         retry_hook const* hook = nullptr);
+                                         call_tuning const* tuning = nullptr);
 
  private:
   request_type make_request(wire::endpoint ep, std::string const& body) const;
@@ -96,7 +102,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   /// `err` (attempts, budget or deadline message) and returns false.
   bool after_failure(error_details& err, unsigned attempt, bool may_resend,
                      std::optional<clock_type::time_point> deadline,
-                     std::chrono::milliseconds& delay, retry_hook const* hook);
+                     std::chrono::milliseconds& delay, call_tuning const* tuning);
 
   boost::asio::any_io_executor executor_;
   client_options options_;
@@ -111,7 +117,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
 template <class T, class Decode>
 boost::asio::awaitable<result<T>> client_impl::call(
     wire::endpoint ep, std::string body, Decode decode, bool idempotent,
-    std::optional<clock_type::time_point> deadline, retry_hook const* hook) {
+    std::optional<clock_type::time_point> deadline, call_tuning const* tuning) {
   namespace asio = boost::asio;
   auto ex = co_await asio::this_coro::executor;
   asio::steady_timer timer(ex);
@@ -182,7 +188,7 @@ boost::asio::awaitable<result<T>> client_impl::call(
 
       // Whether and when to try again: attempt_outcome.hpp.
       std::chrono::milliseconds delay{0};
-      if (!after_failure(err, attempt, may_resend(idempotent, err), deadline, delay, hook))
+      if (!after_failure(err, attempt, may_resend(idempotent, err), deadline, delay, tuning))
         co_return err;
       timer.expires_after(delay);
       auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));

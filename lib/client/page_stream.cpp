@@ -39,7 +39,7 @@ asio::awaitable<result<std::optional<user_data_page>>> fetch_next(
   st->request.page_token = st->chain.token();
   auto r = co_await st->client->call<user_data_page>(
       wire::endpoint::get_user_data, wire::encode(st->request), decode,
-      /*idempotent=*/true, st->deadline, st->on_retry ? &st->on_retry : nullptr);
+      /*idempotent=*/true, st->deadline, &st->tuning);
   if (!r) co_return r.error();
 
   user_data_page page = std::move(*r);

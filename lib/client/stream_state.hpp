@@ -30,7 +30,7 @@ struct stream_state {
   user_data_request request;  ///< request.page_token: set from `chain` for each request
   page_token_chain chain;     ///< the token for the next page, page indices, cycles
   page_format format = page_format::parsed;
-  retry_hook on_retry;  ///< this stream's own retry observer (may be empty)
+  call_tuning tuning;  ///< this stream's own retry observer and attempt limit
   bool finished = false;  ///< the chain ended, or an error ended the stream
   error_details last_error;
   std::optional<clock_type::time_point> deadline;

@@ -42,6 +42,10 @@ std::string_view canonical_for_http(unsigned status) noexcept {
     case 503: return "UNAVAILABLE";
     case 504: return "DEADLINE_EXCEEDED";
     case 429: return "RESOURCE_EXHAUSTED";
+    case 400: return "INVALID_ARGUMENT";
+    case 401: return "UNAUTHENTICATED";
+    case 403: return "PERMISSION_DENIED";
+    case 404: return "NOT_FOUND";
     default: return status >= 500 ? "INTERNAL" : "FAILED_PRECONDITION";
   }
 }
@@ -97,7 +101,9 @@ api_response fault_response(fault const& f, api_response const* real, std::chron
       return r;
     case fault_kind::http_error_json:
       return error_response(f.http_status, canonical_for_http(f.http_status),
-                            "The server encountered a temporary error.", static_cast<int>(f.http_status));
+                            f.http_status >= 500 ? "The server encountered a temporary error."
+                                                 : "The request was refused.",
+                            static_cast<int>(f.http_status));
     case fault_kind::unavailable:
       return error_response(f.http_status, "UNAVAILABLE", "The service is currently unavailable.",
                             static_cast<int>(f.http_status));

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 // velt::batch_exporter end to end over TLS against the in-process local server.
 #include "batch/batch_support.hpp"
+#include "batch/export_support.hpp"
 #include "client/support.hpp"
 
 #include <velt/batch.hpp>
@@ -20,99 +21,6 @@
 namespace velt::test::batch {
 namespace {
 namespace asio = boost::asio;
-
-mock::server_options data_for(std::size_t users) {
-  mock::server_options o;
-  o.data.users = users;
-  o.data.max_items = 60;
-  o.data.heavy_users = 2;
-  o.data.heavy_items = 250;
-  o.data.extra_feature = true;
-  return o;
-}
-
-/// What the sinks of a run saw, by user. Thread-safe.
-struct sink_log {
-  struct user {
-    boost::json::object data;
-    std::vector<std::size_t> indices;
-    std::optional<user_outcome> outcome;
-    int restarts = 0;
-    int finishes = 0;
-  };
-  std::mutex mutex;
-  std::map<std::string, user> users;
-  std::size_t live = 0, max_live = 0;  // sinks between start and finish
-  std::map<std::string, resume_point> resume;  // what async_start answers, by user
-  std::string throw_on_page_of;                // a user whose first page throws
-
-  user& at(std::string const& id) { return users[id]; }
-};
-
-class memory_sink final : public user_sink {
- public:
-  memory_sink(sink_log& log, std::string user) : log_(log), user_(std::move(user)) {}
-  asio::awaitable<resume_point> async_start() override {
-    std::lock_guard lock(log_.mutex);
-    log_.max_live = std::max(log_.max_live, ++log_.live);
-    auto it = log_.resume.find(user_);
-    co_return it == log_.resume.end() ? resume_point{} : it->second;
-  }
-  asio::awaitable<void> async_restart(error_details const&) override {
-    std::lock_guard lock(log_.mutex);
-    auto& u = log_.at(user_);
-    ++u.restarts;
-    u.data = {};
-    u.indices.clear();
-    co_return;
-  }
-  asio::awaitable<void> async_page(user_data_page page) override {
-    if (user_ == log_.throw_on_page_of) throw std::runtime_error("disk full (a test)");
-    std::lock_guard lock(log_.mutex);
-    auto& u = log_.at(user_);
-    u.indices.push_back(page.index());
-    for (auto const& feature : page.raw_features()) {
-      auto& target = u.data[feature.name];
-      if (!target.is_array()) target = boost::json::array();
-      for (std::string_view item : feature.items) target.as_array().push_back(wire::parse_json(item).value());
-    }
-    co_return;
-  }
-  asio::awaitable<void> async_finish(user_outcome const& outcome) override {
-    std::lock_guard lock(log_.mutex);
-    --log_.live;
-    auto& u = log_.at(user_);
-    u.outcome = outcome;
-    ++u.finishes;
-    co_return;
-  }
-
- private:
-  sink_log& log_;
-  std::string user_;
-};
-
-sink_factory sinks_into(sink_log& log) {
-  return [&log](std::string const& user) { return std::make_unique<memory_sink>(log, user); };
-}
-
-batch_result run_batch(asio::io_context& io, batch_exporter& ex, std::vector<std::string> users,
-                       sink_log& log, unsigned threads = 1) {
-  std::optional<batch_result> result;
-  boost::system::error_code ec;
-  ex.async_run(users_from(std::move(users)), sinks_into(log), [&](boost::system::error_code e, batch_result r) {
-    ec = e;
-    result = std::move(r);
-  });
-  io.restart();
-  std::vector<std::thread> extra;
-  for (unsigned i = 1; i < threads; ++i) extra.emplace_back([&io] { io.run_for(std::chrono::seconds(60)); });
-  io.run_for(std::chrono::seconds(60));
-  for (auto& t : extra) t.join();
-  if (!result) throw std::runtime_error("the batch run did not finish in time");
-  EXPECT_FALSE(ec) << ec.message();
-  return *result;
-}
 
 TEST(BatchExport, ExportsEveryUserInOrderWithinTheConcurrency) {
   mock::server srv(data_for(30));
@@ -333,21 +241,24 @@ TEST(BatchExport, ThrottlingSlowsTheWholeRunDown) {
   mock::server srv(o);
   asio::io_context io;
   velt::client c(io.get_executor(), options_for(srv));
-  std::vector<std::pair<std::size_t, std::size_t>> windows;
+  std::vector<std::pair<std::optional<double>, double>> rates;
   std::mutex m;
   batch_exporter ex(c, {.organization_id = srv.organization_id(), .concurrency = 8,
                         .on_slow_down = [&](slow_down_event const& ev) {
                           std::lock_guard lock(m);
-                          windows.emplace_back(ev.window_before, ev.window_after);
+                          rates.emplace_back(ev.rate_before, ev.rate_after);
                           EXPECT_EQ(ev.error.http_status, 429u);
                         }});
   sink_log log;
   auto const r = run_batch(io, ex, srv.user_ids(), log);
   EXPECT_EQ(r.how, batch_result::end::complete);
   EXPECT_EQ(r.stats.users_complete, 12u);
+  EXPECT_EQ(r.stats.users_failed, 0u);
   EXPECT_GE(r.stats.throttle_events, 1u);
-  ASSERT_FALSE(windows.empty());
-  EXPECT_EQ(windows.front(), std::make_pair(std::size_t{8}, std::size_t{4}));
+  ASSERT_FALSE(rates.empty());
+  EXPECT_FALSE(rates.front().first);  // unlimited until the first throttle
+  EXPECT_GT(rates.front().second, 0.0);
+  EXPECT_TRUE(r.stats.rate);  // the run holds to a rate from then on
 }
 
 TEST(BatchExport, MaxRateSpacesTheRequests) {

@@ -1,93 +1,157 @@
 // SPDX-License-Identifier: BSL-1.0
-// The run-wide pacing of velt::batch: AIMD window, rate limiter, pause (no clock).
+// The run-wide pacing of velt::batch (run_pacer): what each failure means for the run, the
+// rate controller and the breaker together, the user backoff (no clock, no I/O).
 #include "batch/pacing.hpp"
 
+#include <boost/asio/error.hpp>
 #include <gtest/gtest.h>
 
 namespace velt::test::batch {
 namespace {
 
 using namespace std::chrono_literals;
-using velt::detail::aimd_window;
-using velt::detail::rate_limiter;
-using velt::detail::request_throttle;
-using clock_type = velt::detail::throttle_clock;
+using velt::detail::classify_page_failure;
+using velt::detail::page_failure;
+using velt::detail::pacing_clock;
+using velt::detail::run_pacer;
 
-TEST(AimdWindow, HalvesOnThrottlingOncePerCooldown) {
-  aimd_window w(64, 0.5, 1s);
-  clock_type::time_point t{};
-  EXPECT_EQ(w.limit(), 64u);
-  EXPECT_TRUE(w.on_throttled(t));
-  EXPECT_EQ(w.limit(), 32u);
-  EXPECT_FALSE(w.on_throttled(t + 500ms));  // the same burst of 429s
-  EXPECT_EQ(w.limit(), 32u);
-  EXPECT_TRUE(w.on_throttled(t + 1500ms));
-  EXPECT_EQ(w.limit(), 16u);
-  for (int i = 0; i < 10; ++i) w.on_throttled(t + std::chrono::seconds(2 + i));
-  EXPECT_EQ(w.limit(), 1u);  // never below one
+error_details answered(unsigned http, status s, std::string message = "x") {
+  error_details e;
+  e.http_status = http;
+  e.status = s;
+  e.code = make_error_code(s);
+  e.message = std::move(message);
+  e.delivery = delivery::answered;
+  return e;
 }
 
-TEST(AimdWindow, RecoversAdditively) {
-  aimd_window w(64, 0.5, 1s);
-  w.on_throttled(clock_type::time_point{});
-  ASSERT_EQ(w.limit(), 32u);
-  for (int i = 0; i < 32; ++i) w.on_success();  // one window of successes: about +1
-  EXPECT_NEAR(w.value(), 33.0, 0.1);
-  for (int i = 0; i < 5000; ++i) w.on_success();
-  EXPECT_EQ(w.limit(), 64u);  // back to the maximum, not beyond
-  EXPECT_DOUBLE_EQ(w.value(), 64.0);
+TEST(PageFailure, ThrottlingOutagesAndTheRest) {
+  EXPECT_EQ(classify_page_failure(answered(429, status::resource_exhausted)), page_failure::throttled);
+  EXPECT_EQ(classify_page_failure(answered(500, status::resource_exhausted)), page_failure::throttled);
+  for (unsigned http : {502u, 503u, 504u}) {
+    EXPECT_EQ(classify_page_failure(answered(http, status::unknown)), page_failure::outage) << http;
+  }
+  EXPECT_EQ(classify_page_failure(answered(200, status::unavailable)), page_failure::outage);
+  EXPECT_EQ(classify_page_failure(answered(500, status::internal)), page_failure::transient);
+  EXPECT_EQ(classify_page_failure(answered(409, status::aborted)), page_failure::transient);
+  EXPECT_EQ(classify_page_failure(answered(403, status::permission_denied)), page_failure::final);
+  EXPECT_EQ(classify_page_failure(answered(400, status::invalid_argument)), page_failure::final);
+
+  // No answer: a refused or reset connection, a timeout.
+  error_details refused = make_error_details(boost::asio::error::connection_refused, "refused");
+  EXPECT_EQ(classify_page_failure(refused), page_failure::outage);
+  error_details timeout = make_error_details(make_error_code(errc::deadline_exceeded), "timed out");
+  EXPECT_EQ(classify_page_failure(timeout), page_failure::outage);
+  error_details cancelled = make_error_details(boost::asio::error::operation_aborted, "cancelled");
+  EXPECT_EQ(classify_page_failure(cancelled), page_failure::final);
 }
 
-TEST(RateLimiter, SpacesRequestsEvenly) {
-  rate_limiter r(10);  // one per 100 ms
-  clock_type::time_point t{};
-  t += 1h;
-  EXPECT_EQ(r.wait_time(t), clock_type::duration::zero());
-  r.take(t);
-  EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(r.wait_time(t)).count(), 100);
-  EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(r.wait_time(t + 60ms)).count(), 40);
-  EXPECT_EQ(r.wait_time(t + 100ms), clock_type::duration::zero());
-  r.take(t + 100ms);
-  r.take(t + 10s);  // idle time does not bank a burst
-  EXPECT_GT(r.wait_time(t + 10s), clock_type::duration::zero());
-  EXPECT_THROW(rate_limiter(0), std::invalid_argument);
+TEST(PageFailure, TheServersWaitFromRetryAfterOrItsMessage) {
+  auto e = answered(429, status::resource_exhausted, "Rate limit exceeded. Try again after 1 minute.");
+  EXPECT_EQ(velt::detail::throttle_wait(e), pacing_clock::duration(60s));
+  e.retry_after = std::chrono::seconds(3);
+  EXPECT_EQ(velt::detail::throttle_wait(e), pacing_clock::duration(3s));  // the header first
+  EXPECT_FALSE(velt::detail::throttle_wait(answered(429, status::resource_exhausted, "slow down")));
 }
 
-TEST(RequestThrottle, WindowLimitsRequestsInFlight) {
-  request_throttle th(3, std::nullopt);
-  auto const now = clock_type::now();
-  for (int i = 0; i < 3; ++i) EXPECT_TRUE(th.try_acquire(now).granted);
-  auto d = th.try_acquire(now);
+TEST(UserBackoff, FullJitterDoublingUpToFiveSeconds) {
+  using velt::detail::user_backoff;
+  EXPECT_EQ(user_backoff(1, 1.0), pacing_clock::duration(200ms));
+  EXPECT_EQ(user_backoff(3, 1.0), pacing_clock::duration(800ms));
+  EXPECT_EQ(user_backoff(30, 1.0), pacing_clock::duration(5s));
+  EXPECT_EQ(user_backoff(5, 0.0), pacing_clock::duration::zero());
+  EXPECT_EQ(user_backoff(2, 0.5), pacing_clock::duration(200ms));
+}
+
+TEST(RunPacer, UnlimitedUntilThrottledThenPaced) {
+  run_pacer p(std::nullopt);
+  auto t = pacing_clock::time_point{} + 1h;
+  for (int i = 0; i < 100; ++i) {
+    auto d = p.try_acquire(t);
+    ASSERT_TRUE(d.granted);
+    p.on_answer(t, d.permit, true);
+    t += 1ms;  // 1000 answers/s
+  }
+  EXPECT_FALSE(p.stats(t).rate);
+  auto d = p.try_acquire(t);
+  ASSERT_TRUE(d.granted);
+  auto const c = p.on_throttled(t, d.permit, std::nullopt);
+  EXPECT_TRUE(c.rate_cut);
+  EXPECT_FALSE(c.rate_before);
+  EXPECT_GT(c.rate_after, 100.0);  // 0.7 x what was measured
+  EXPECT_LT(c.rate_after, 1000.0);
+  ASSERT_TRUE(p.stats(t).rate);
+  // From now on requests are spaced.
+  int granted = 0;
+  for (int i = 0; i < 100; ++i) {
+    if (p.try_acquire(t).granted) ++granted;
+  }
+  EXPECT_LE(granted, 1);
+  EXPECT_EQ(p.stats(t).paused, run_pacer::pause::none);
+}
+
+TEST(RunPacer, ARetryAfterPausesEveryRequestAndIsShown) {
+  run_pacer p(std::nullopt);
+  auto const t = pacing_clock::time_point{} + 1h;
+  auto d = p.try_acquire(t);
+  p.on_throttled(t, d.permit, pacing_clock::duration(2s));
+  auto w = p.try_acquire(t + 500ms);
+  EXPECT_FALSE(w.granted);
+  EXPECT_EQ(w.wait, pacing_clock::duration(1500ms));
+  auto const s = p.stats(t + 500ms);
+  EXPECT_EQ(s.paused, run_pacer::pause::throttled);
+  EXPECT_EQ(s.paused_for, pacing_clock::duration(500ms));
+  EXPECT_TRUE(p.try_acquire(t + 2s).granted);
+}
+
+TEST(RunPacer, AnOutagePausesTheRunOneProbeAtATimeAndAnAnswerResumesIt) {
+  run_pacer p(std::nullopt);
+  auto t = pacing_clock::time_point{} + 1h;
+  bool opened = false;
+  for (int i = 0; i < 5; ++i) {
+    auto d = p.try_acquire(t);
+    ASSERT_TRUE(d.granted) << i;
+    opened = p.on_outage(t, d.permit).breaker_opened;
+  }
+  EXPECT_TRUE(opened);  // five outage answers in a row
+  auto const waiting = p.try_acquire(t);
+  EXPECT_FALSE(waiting.granted);
+  EXPECT_LE(waiting.wait, pacing_clock::duration(250ms));  // waiters look again soon
+  EXPECT_EQ(p.stats(t).paused, run_pacer::pause::outage);
+
+  t += 1s;
+  auto probe = p.try_acquire(t);
+  ASSERT_TRUE(probe.granted);
+  EXPECT_TRUE(probe.permit.probe);
+  EXPECT_FALSE(p.try_acquire(t).granted);  // one probe at a time
+  auto const c = p.on_answer(t + 10ms, probe.permit, true);
+  EXPECT_TRUE(c.breaker_closed);
+  EXPECT_EQ(c.paused_for, pacing_clock::duration(1010ms));
+  EXPECT_TRUE(p.try_acquire(t + 10ms).granted);  // full speed again
+  EXPECT_EQ(p.stats(t + 10ms).paused, run_pacer::pause::none);
+  EXPECT_EQ(p.stats(t + 10ms).outages, 1u);
+}
+
+TEST(RunPacer, AnAbandonedProbeLetsAnotherOneStart) {
+  run_pacer p(std::nullopt);
+  auto t = pacing_clock::time_point{} + 1h;
+  for (int i = 0; i < 5; ++i) p.on_outage(t, p.try_acquire(t).permit);
+  t += 1s;
+  auto probe = p.try_acquire(t);
+  ASSERT_TRUE(probe.permit.probe);
+  p.on_abandoned(probe.permit);
+  EXPECT_TRUE(p.try_acquire(t).permit.probe);
+}
+
+TEST(RunPacer, TheHardCapHoldsWithoutAnyThrottle) {
+  run_pacer p(20.0);  // one per 50 ms
+  auto const t = pacing_clock::time_point{} + 1h;
+  EXPECT_TRUE(p.try_acquire(t).granted);
+  auto d = p.try_acquire(t);
   EXPECT_FALSE(d.granted);
-  EXPECT_EQ(d.wait, request_throttle::poll_interval);
-  th.release(true);
-  EXPECT_TRUE(th.try_acquire(now).granted);
-  EXPECT_EQ(th.stats().in_flight, 3u);
-}
-
-TEST(RequestThrottle, ThrottlingPausesEveryoneAndHalves) {
-  request_throttle th(8, std::nullopt);
-  auto const now = clock_type::now();
-  EXPECT_TRUE(th.on_throttled(now, 2s));
-  EXPECT_EQ(th.stats().limit, 4u);
-  auto d = th.try_acquire(now + 500ms);
-  EXPECT_FALSE(d.granted);
-  EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(d.wait).count(), 1500);
-  EXPECT_FALSE(th.on_throttled(now + 100ms, 1s));  // same burst: pause kept, no second halving
-  EXPECT_EQ(th.stats().limit, 4u);
-  EXPECT_EQ(th.stats().throttle_events, 2u);
-  for (int i = 0; i < 4; ++i) EXPECT_TRUE(th.try_acquire(now + 2s).granted);
-  EXPECT_FALSE(th.try_acquire(now + 2s).granted);  // the halved window
-}
-
-TEST(RequestThrottle, RateCapsStarts) {
-  request_throttle th(100, 20.0);  // 20/s: one per 50 ms
-  auto const now = clock_type::now();
-  EXPECT_TRUE(th.try_acquire(now).granted);
-  auto d = th.try_acquire(now);
-  EXPECT_FALSE(d.granted);
-  EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(d.wait).count(), 50);
-  EXPECT_TRUE(th.try_acquire(now + 50ms).granted);
+  EXPECT_GT(d.wait, pacing_clock::duration(40ms));
+  EXPECT_LE(d.wait, pacing_clock::duration(51ms));
+  EXPECT_TRUE(p.try_acquire(t + 50ms).granted);
 }
 
 }  // namespace

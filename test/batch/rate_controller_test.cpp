@@ -53,6 +53,20 @@ TEST(RateController, CutsToBetaOfTheMeasuredSuccessRate) {
   EXPECT_NEAR(secs(d.wait), 1.0 / 70, 0.002);
 }
 
+TEST(RateController, ThrottlesBeforeAnySuccessDoNotDropTheRateToTheMinimum) {
+  rate_controller rc;
+  auto t = start;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(rc.try_acquire(t).granted);
+  for (int i = 0; i < 3; ++i) rc.on_throttled(t += 1ms, start);  // the run's first answers
+  auto const s = rc.stats(t);
+  ASSERT_TRUE(s.rate.has_value());
+  EXPECT_EQ(s.cuts, 1u);
+  // At most two beta steps below what the run sent (1 answer in the first 10 ms: 100/s),
+  // not the minimum of 0.5/s, from where the cubic (scaled by W_max) would take minutes
+  // to climb back.
+  EXPECT_NEAR(*s.rate, 49.0, 1.0);
+}
+
 TEST(RateController, CutsOncePerReactionTime) {
   rate_controller rc;
   auto t = start;

@@ -24,11 +24,40 @@ TEST(BatchRules, ATokenIsRejectedByTheFourBadRequestStatuses) {
     EXPECT_FALSE(detail::is_token_rejection(s)) << to_string(s);
 }
 
-TEST(BatchRules, ARefusalBeforeAnyPageStopsTheRun) {
+TEST(BatchRules, ARefusalBeforeAnyPageWaitsForEvidence) {
   credential_watch w(32);
   EXPECT_EQ(w.on_failure(status::invalid_argument), verdict::user_failure);
-  EXPECT_EQ(w.on_failure(status::permission_denied), verdict::stop_run);
+  EXPECT_EQ(w.on_failure(status::permission_denied), verdict::wait);
+  EXPECT_EQ(w.pending(/*evidence_possible=*/true), verdict::wait);
+  w.on_page();  // another user's page: the credentials work
+  EXPECT_EQ(w.pending(true), verdict::user_failure);
+  EXPECT_TRUE(w.any_page());
+}
+
+TEST(BatchRules, WithoutAnyChanceOfEvidenceTheCredentialsAreRefused) {
+  credential_watch w(32);
+  EXPECT_EQ(w.on_failure(status::unauthenticated), verdict::wait);
+  EXPECT_EQ(w.pending(/*evidence_possible=*/false), verdict::stop_run);
+  EXPECT_EQ(w.on_failure(status::permission_denied), verdict::stop_run);  // decided
+}
+
+TEST(BatchRules, ARefusedProbeStopsTheRun) {
+  credential_watch w(32);
+  EXPECT_EQ(w.on_failure(status::permission_denied), verdict::wait);
+  w.on_probe_refused();
+  EXPECT_EQ(w.pending(true), verdict::stop_run);
   EXPECT_FALSE(w.any_page());
+}
+
+TEST(BatchRules, ThreeRefusalsInARowBeforeAnyEvidenceStopTheRun) {
+  credential_watch w(32);
+  EXPECT_EQ(w.on_failure(status::permission_denied), verdict::wait);
+  EXPECT_EQ(w.on_failure(status::permission_denied), verdict::wait);
+  EXPECT_EQ(w.on_failure(status::permission_denied), verdict::stop_run);
+  EXPECT_EQ(w.pending(true), verdict::stop_run);  // the users waiting learn it too
+  credential_watch two(2);  // never more than refusals_that_stop
+  EXPECT_EQ(two.on_failure(status::permission_denied), verdict::wait);
+  EXPECT_EQ(two.on_failure(status::permission_denied), verdict::stop_run);
 }
 
 TEST(BatchRules, AfterPagesOnlyARunOfRefusalsStopsTheRun) {

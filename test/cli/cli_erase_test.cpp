@@ -167,8 +167,9 @@ TEST(CliErase, VerifyThatCannotCheckExitsThree) {
   f.endpoint = wire::endpoint::get_user_data;
   f.user_id = users[0];
   srv.add_fault(f);
+  // 503 for this user alone: the verification waits for its patience, then gives up.
   auto const r = run(command("erase", srv, {"--user", users[0], "--verify", "--poll-interval", "0.05",
-                                            "--max-attempts", "1"}),
+                                            "--max-attempts", "1", "--max-stall", "1s"}),
                      credentials_env(srv));
   EXPECT_EQ(r.code, 3) << r.err;
   auto const lines = json_lines(r.out);

@@ -209,8 +209,8 @@ TEST(CliExport, FailedUserExitsThreeOthersExported) {
   while (victim < users.size() && srv.expected_pages(users[victim]) < 2) ++victim;
   ASSERT_LT(victim, users.size()) << "the data set needs a user with two pages";
   mock::fault f;
-  f.kind = mock::fault_kind::http_error_html;
-  f.http_status = 502;
+  f.kind = mock::fault_kind::http_error_json;
+  f.http_status = 500;  // INTERNAL for this user: not throttling, not an outage
   f.user_id = users[victim];
   f.page_index = 1;  // its second page never comes
   srv.add_fault(f);
@@ -228,11 +228,16 @@ TEST(CliExport, FailedUserExitsThreeOthersExported) {
   EXPECT_EQ(users_count(report, "ok"), 5u);
   auto const& failure = report.at("failures").as_array().at(0).as_object();
   EXPECT_EQ(failure.at("userId"), boost::json::value(users[victim]));
-  EXPECT_EQ(failure.at("status"), "UNAVAILABLE");
-  EXPECT_EQ(failure.at("httpStatus"), 502);
+  EXPECT_EQ(failure.at("status"), "INTERNAL");
+  EXPECT_EQ(failure.at("httpStatus"), 500);
   EXPECT_EQ(failure.at("attempts"), 2);
-  EXPECT_NE(failure.at("message").as_string().find("502"), boost::json::string::npos);
+  EXPECT_NE(failure.at("message").as_string().find("temporary error"), boost::json::string::npos);
   EXPECT_NE(r.out.find("1 users failed"), std::string::npos) << r.out;
+  // One line about the failed user, its message said once.
+  std::size_t lines = 0;
+  for (std::size_t at = r.err.find(users[victim]); at != std::string::npos; at = r.err.find(users[victim], at + 1)) ++lines;
+  EXPECT_EQ(lines, 1u) << r.err;
+  EXPECT_EQ(r.err.find("attempts, after"), std::string::npos) << r.err;
 
   // The failed user resumes from its first page's durable progress on the next run.
   srv.clear_faults();
@@ -265,9 +270,9 @@ TEST(CliExport, ThrottlingSlowsTheWholeRunAndStaysExact) {
                      credentials_env(srv));
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_GT(srv.stats().faults_injected, 0u);
-  // The whole run slowed down: the requests in flight were cut and new ones paused.
+  // The whole run slowed down: its requests are paced to a rate.
   EXPECT_NE(r.err.find("the server is throttling"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("at most 4 requests in flight now (was 8)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("pacing requests to"), std::string::npos) << r.err;
   expect_exact_export(srv, dir / "out", users);
   EXPECT_EQ(users_count(report_of(dir / "out"), "ok"), users.size());
 }
@@ -304,6 +309,8 @@ TEST(CliExport, UsageErrorsExitTwoBeforeAnyRequest) {
       {{"--users-file", (dir / "missing.txt").string()}, "cannot open the users file"},
       {{"--user", "u", "--exported-at", "yesterday"}, "--exported-at"},
       {{"--user", "u", "--concurrency", "0"}, "--concurrency"},
+      {{"--user", "u", "--max-stall", "soon"}, "--max-stall"},
+      {{"--user", "u", "--max-stall", "0"}, "--max-stall"},
   };
   for (auto const& c : cases) {
     auto const r = run(export_command(srv, out, c.extra), env);

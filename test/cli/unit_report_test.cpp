@@ -96,13 +96,20 @@ TEST(Progress, LineShowsWhatIsKnown) {
   s.items = 45600;
   s.bytes = 123'000'000;
   s.retries = 3;
-  s.time_throttled = 1200ms;
   s.elapsed = 10s;
-  s.window = 8;
-  s.window_max = 64;
+  s.rate = 95.2;
   EXPECT_EQ(format_progress(s),
             "users 50/100 (2 failed, 8 skipped) | 1.23k pages | 45.6k items | 123 MB | 123 pages/s | "
-            "3 retries | throttled 1.2 s | window 8/64 | ETA 0:12");
+            "3 retries | paced to 95 req/s | ETA 0:12");
+  s.rate.reset();
+  s.paused = progress_snapshot::pause::outage;
+  s.paused_for = 4200ms;
+  EXPECT_EQ(format_progress(s),
+            "users 50/100 (2 failed, 8 skipped) | 1.23k pages | 45.6k items | 123 MB | 123 pages/s | "
+            "3 retries | paused: server unavailable for 4.2 s | ETA 0:12");
+  s.paused = progress_snapshot::pause::throttled;
+  s.paused_for = 12s;
+  EXPECT_NE(format_progress(s).find(" | paused: throttled (the server asked to wait) for 12.0 s | "), std::string::npos);
   progress_snapshot empty;
   empty.elapsed = 1s;
   EXPECT_EQ(format_progress(empty), "users 0 | 0 pages | 0 items | 0 B | 0 pages/s");

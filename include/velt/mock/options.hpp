@@ -74,7 +74,7 @@ std::string user_id(std::size_t n);
 enum class fault_kind {
   latency,                ///< delay the response by `latency` + up to `jitter`
   throttle_429,           ///< HTTP 429, plain-text body (a gateway), `Retry-After: retry_after`
-  http_error_json,        ///< `http_status` with a JSON error envelope (INTERNAL / UNAVAILABLE / DEADLINE_EXCEEDED)
+  http_error_json,        ///< `http_status` with a JSON error envelope (INTERNAL / UNAVAILABLE / DEADLINE_EXCEEDED; a 4xx: its status, e.g. 403 PERMISSION_DENIED for one user)
   http_error_html,        ///< `http_status` with an HTML body, as a gateway sends
   resource_exhausted,     ///< HTTP 429, `RESOURCE_EXHAUSTED` envelope, `Retry-After: retry_after`
   unavailable,            ///< `http_status` (default 503), `UNAVAILABLE` envelope

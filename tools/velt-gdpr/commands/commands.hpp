@@ -21,6 +21,7 @@ struct export_cli {
   std::string out_dir;
   std::size_t concurrency = 64;
   std::optional<double> rate;
+  std::string max_stall = "15m";
   double checkpoint_seconds = 5;
   std::string exported_at;
   unsigned threads = 1;
@@ -37,6 +38,7 @@ struct erase_cli {
   bool verify = false;
   double poll_interval = 5;
   double timeout = 24 * 3600;
+  std::string max_stall = "15m";
   std::size_t batch_size = 100;
   std::size_t concurrency = 16;
 };

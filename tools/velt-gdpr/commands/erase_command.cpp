@@ -5,6 +5,7 @@
 
 #include "core/eraser.hpp"
 #include "core/exit_code.hpp"
+#include "core/time_format.hpp"
 
 #include <fmt/format.h>
 
@@ -25,6 +26,10 @@ CLI::App* add_erase_command(CLI::App& app, erase_cli& o) {
       ->capture_default_str()->check(CLI::PositiveNumber)->group("Erase");
   cmd->add_option("--timeout", o.timeout, "Seconds to wait for all jobs (Velt documents up to 24 h)")
       ->capture_default_str()->check(CLI::PositiveNumber)->group("Erase");
+  cmd->add_option("--max-stall", o.max_stall,
+                  "How long --verify may make no progress, waiting out throttling or an outage, "
+                  "before the users left are reported unverified: 90s, 15m, 1h; a bare number is seconds")
+      ->capture_default_str()->group("Erase");
   cmd->add_option("--batch-size", o.batch_size, "User ids per deletion job")
       ->capture_default_str()->check(CLI::Range(std::size_t{1}, std::size_t{10000}))->group("Erase");
   cmd->add_option("--concurrency", o.concurrency, "Requests in flight (deletions, polls, verify exports)")
@@ -42,6 +47,11 @@ int run_erase_command(erase_cli const& o) {
     con.emplace(cs.progress, cs.log_level);
     s.users = make_users_options(o.users);
     s.client = make_client_options(o.conn, o.concurrency);
+    if (auto d = parse_duration(o.max_stall)) {
+      s.max_stall = *d;
+    } else {
+      throw usage_error("--max-stall: expected a duration such as 90s, 15m or 1h, got '" + o.max_stall + "'");
+    }
   } catch (usage_error const& e) {
     std::fprintf(stderr, "velt-gdpr: error: %s\n", e.what());
     return exit_code::usage;

@@ -23,6 +23,10 @@ CLI::App* add_export_command(CLI::App& app, export_cli& o) {
       ->capture_default_str()->check(CLI::Range(std::size_t{1}, std::size_t{4096}))->group("Throughput");
   cmd->add_option("--rate", o.rate, "At most R page requests per second (default: no cap)")
       ->check(CLI::PositiveNumber)->group("Throughput");
+  cmd->add_option("--max-stall", o.max_stall,
+                  "How long the run may make no progress, waiting out throttling or an outage, "
+                  "before it stops (exit 3; a rerun resumes): 90s, 15m, 1h; a bare number is seconds")
+      ->capture_default_str()->group("Throughput");
   cmd->add_option("--checkpoint", o.checkpoint_seconds,
                   "Save a long user's progress (page token and items so far) at most every S "
                   "seconds, so a rerun continues it; 0: after every page")
@@ -49,6 +53,11 @@ int run_export_command(export_cli const& o) {
       throw usage_error("--exported-at: expected YYYY-MM-DDTHH:MM:SSZ, got '" + o.exported_at + "'");
     }
     s.client = make_client_options(o.conn, o.concurrency);
+    if (auto d = parse_duration(o.max_stall)) {
+      s.max_stall = *d;
+    } else {
+      throw usage_error("--max-stall: expected a duration such as 90s, 15m or 1h, got '" + o.max_stall + "'");
+    }
   } catch (usage_error const& e) {
     std::fprintf(stderr, "velt-gdpr: error: %s\n", e.what());
     return exit_code::usage;
@@ -57,6 +66,7 @@ int run_export_command(export_cli const& o) {
   s.out_dir = o.out_dir;
   s.concurrency = o.concurrency;
   s.rate = o.rate;
+  auto const patience = s.max_stall;
   s.checkpoint_interval = std::chrono::milliseconds(static_cast<long long>(o.checkpoint_seconds * 1000));
   if (!o.exported_at.empty()) s.exported_at = o.exported_at;
   s.threads = o.threads;
@@ -78,15 +88,19 @@ int run_export_command(export_cli const& o) {
                            "rerun the same command to resume\n", t.ok, t.failed, t.skipped);
   } else if (r.credentials_refused) {
     summary += fmt::format("stopped: the credentials were refused; {} users exported\n", t.ok);
+  } else if (r.stalled) {
+    summary += fmt::format("stopped: no progress for {} ({}); {} users exported, {} failed, {} skipped; "
+                           "rerun the same command to resume\n",
+                           format_seconds(patience), r.stall_error.to_string(), t.ok, t.failed, t.skipped);
   } else {
     summary += fmt::format("exported {} users ({} failed, {} skipped as already complete) to {}\n",
                            t.ok, t.failed, t.skipped, r.users_dir.string());
   }
-  summary += fmt::format("  {} pages, {} items, {} written in {} ({:.0f} pages/s); {} retries, "
-                         "throttled {}\n",
+  summary += fmt::format("  {} pages, {} items, {} written in {} ({:.0f} pages/s); {} requests asked "
+                         "again ({} throttled, {} outage pauses)\n",
                          r.pages_received, r.items_received, format_bytes(t.bytes),
                          format_seconds(r.elapsed), secs > 0 ? static_cast<double>(r.pages_received) / secs : 0.0,
-                         r.client.retries, format_seconds(r.client.time_throttled));
+                         r.batch.retries, r.batch.throttle_events, r.batch.outages);
   if (t.failed > 0) summary += fmt::format("  {} users failed: see the failures in the report\n", t.failed);
   summary += fmt::format("  report: {}\n", r.report_file.string());
   std::fputs(summary.c_str(), stdout);

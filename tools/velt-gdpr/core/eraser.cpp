@@ -178,7 +178,8 @@ eraser::eraser(erase_settings s, console& con, std::FILE* out)
                                                  .wait = settings_.wait,
                                                  .verify = settings_.verify,
                                                  .poll_interval = settings_.poll_interval,
-                                                 .timeout = settings_.timeout});
+                                                 .timeout = settings_.timeout,
+                                                 .max_stall = settings_.max_stall});
   } catch (velt::error const& e) {
     throw erase_setup_error(e.details().message.empty() ? e.what() : e.details().message);
   }
@@ -233,7 +234,13 @@ asio::awaitable<void> eraser::flow(eraser* e) {
                               e->outcome_.error.to_string()));
   } else if (e->outcome_.how == end::source_failed) {
     e->con_.error(e->outcome_.error.message);
-  } else if (e->outcome_.how == end::complete && e->settings_.verify) {
+  }
+  if (e->outcome_.how == end::stalled) {
+    e->con_.error(fmt::format("the verification made no progress for {} (--max-stall), waiting out: {}; "
+                              "the users it had not finished are unverified, those after them were not checked",
+                              format_seconds(e->settings_.max_stall), e->outcome_.error.to_string()));
+  }
+  if ((e->outcome_.how == end::complete || e->outcome_.how == end::stalled) && e->settings_.verify) {
     auto const& s = e->outcome_.stats;
     print(e->out_, json::object{{"event", "verified"},
                                 {"users", s.users_verified},

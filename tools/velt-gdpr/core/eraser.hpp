@@ -41,6 +41,8 @@ struct erase_settings {
   bool verify = false;            ///< implies wait
   std::chrono::milliseconds poll_interval = std::chrono::seconds(5);
   std::chrono::milliseconds timeout = std::chrono::hours(24);  ///< for the whole wait
+  /// The verification's patience with throttling and outages (erase_options::max_stall).
+  std::chrono::milliseconds max_stall = std::chrono::minutes(15);
   bool handle_signals = true;
 };
 

@@ -3,6 +3,8 @@
 
 #include "core/file_name.hpp"
 
+#include <atomic>
+#include <mutex>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -131,6 +133,11 @@ class file_users final : public velt::user_source {
  public:
   file_users(export_files const& f, users_source& source) : f_(f), source_(source) {}
 
+  std::optional<std::string> exported_before() const override {
+    std::lock_guard lock(exported_before_mutex_);
+    return exported_before_;
+  }
+
   asio::awaitable<std::vector<std::string>> async_pull(std::size_t max) override {
     std::size_t const n = source_.never_waits() ? max : 1;
     co_return co_await asio::co_spawn(f_.file_executor, pull(this, n), asio::use_awaitable);
@@ -163,6 +170,11 @@ class file_users final : public velt::user_source {
       struct stat st {};
       if (::stat((f_.paths.users_dir / export_file_name(entry->id)).c_str(), &st) == 0) {
         f_.report->add_skipped();
+        if (!has_exported_before_.load(std::memory_order_acquire)) {
+          std::lock_guard lock(exported_before_mutex_);
+          exported_before_ = entry->id;
+          has_exported_before_.store(true, std::memory_order_release);
+        }
         continue;
       }
       return std::move(entry->id);
@@ -171,6 +183,10 @@ class file_users final : public velt::user_source {
 
   export_files const& f_;
   users_source& source_;
+  // A user complete in this directory: the run's probe when a refusal needs judging.
+  mutable std::mutex exported_before_mutex_;
+  std::optional<std::string> exported_before_;
+  std::atomic<bool> has_exported_before_{false};
 };
 
 }  // namespace

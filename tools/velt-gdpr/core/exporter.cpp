@@ -69,6 +69,7 @@ class export_engine {
   }
   void local_failure(std::string const& user, std::string const& what);
   void slowed_down(velt::slow_down_event const& ev);
+  void outage(velt::outage_event const& ev);
   void refused_credentials(velt::batch_result const& r);
   void all_done();
   progress_snapshot snapshot() const;
@@ -145,7 +146,9 @@ export_engine::export_engine(export_settings s, console& con)
                           .concurrency = std::max<std::size_t>(1, settings_.concurrency),
                           .format = velt::page_format::raw,
                           .max_rate = settings_.rate,
-                          .on_slow_down = [this](velt::slow_down_event const& ev) { slowed_down(ev); }});
+                          .max_stall = settings_.max_stall,
+                          .on_slow_down = [this](velt::slow_down_event const& ev) { slowed_down(ev); },
+                          .on_outage = [this](velt::outage_event const& ev) { outage(ev); }});
   } catch (velt::error const& e) {
     throw export_setup_error(e.details().message.empty() ? e.what() : e.details().message);
   }
@@ -174,10 +177,24 @@ export_engine::export_engine(export_settings s, console& con)
 }
 
 void export_engine::slowed_down(velt::slow_down_event const& ev) {
-  con_.log(velt::log_level::info,
-           fmt::format("the server is throttling ({}): at most {} requests in flight now (was {}), "
-                       "pausing new requests for {} ms",
-                       ev.error.to_string(), ev.window_after, ev.window_before, ev.pause.count()));
+  std::string line = fmt::format("the server is throttling ({}): pacing requests to {:.1f}/s",
+                                 ev.error.to_string(), ev.rate_after);
+  if (ev.rate_before) line += fmt::format(" (was {:.1f}/s)", *ev.rate_before);
+  if (ev.pause.count() > 0) line += ", pausing for " + format_seconds(ev.pause) + " as asked";
+  con_.log(velt::log_level::info, line);
+}
+
+void export_engine::outage(velt::outage_event const& ev) {
+  if (ev.began) {
+    con_.log(velt::log_level::warning,
+             fmt::format("the server is unavailable ({}): pausing new requests, probing until it "
+                         "answers; nothing fails while it lasts (--max-stall {})",
+                         ev.error ? ev.error->to_string() : std::string("no answer"),
+                         format_seconds(settings_.max_stall)));
+  } else {
+    con_.log(velt::log_level::info,
+             fmt::format("the server answers again after {}: resuming", format_seconds(ev.paused_for)));
+  }
 }
 
 void export_engine::refused_credentials(velt::batch_result const& r) {
@@ -218,13 +235,16 @@ progress_snapshot export_engine::snapshot() const {
   s.pages = pages_;
   s.items = items_;
   s.bytes = bytes_;
-  auto const cs = client_->stats();
-  s.retries = cs.retries;
-  s.time_throttled = cs.time_throttled;
   s.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - started_);
   auto const bs = exporter_->stats();
-  s.window = bs.window;
-  s.window_max = bs.window_max;
+  s.retries = bs.retries;
+  s.rate = bs.rate;
+  switch (bs.paused) {
+    case velt::batch_stats::pause::none: s.paused = progress_snapshot::pause::none; break;
+    case velt::batch_stats::pause::throttled: s.paused = progress_snapshot::pause::throttled; break;
+    case velt::batch_stats::pause::outage: s.paused = progress_snapshot::pause::outage; break;
+  }
+  s.paused_for = bs.paused_for;
   return s;
 }
 
@@ -262,6 +282,12 @@ asio::awaitable<void> export_engine::run_batch(export_engine* e) {
   using end = velt::batch_result::end;
   if (e->batch_.how == end::credentials_refused) e->refused_credentials(e->batch_);
   if (e->batch_.how == end::source_failed) e->con_.error(e->batch_.error.message);
+  if (e->batch_.how == end::stalled) {
+    e->report_.set_error(e->batch_.error, "no progress for " + format_seconds(e->settings_.max_stall));
+    e->con_.error(fmt::format("no progress for {} (--max-stall), waiting out: {}; stopping the run; "
+                              "the users not done are resumed by a rerun",
+                              format_seconds(e->settings_.max_stall), e->batch_.error.to_string()));
+  }
   if (e->batch_.how != end::complete) e->count_cancel_ = true;
   e->all_done();
 }
@@ -372,6 +398,7 @@ export_result export_engine::run() {
 
   using end = velt::batch_result::end;
   bool const credentials_refused = batch_.how == end::credentials_refused;
+  bool const stalled = batch_.how == end::stalled;
   export_result result;
   result.signal = signals_ ? signals_->received() : 0;
   result.credentials_refused = credentials_refused;
@@ -384,7 +411,7 @@ export_result export_engine::run() {
     }
   }
   run_state const state = result.signal ? run_state::interrupted
-                          : (credentials_refused || fatal_) ? run_state::stopped
+                          : (credentials_refused || stalled || fatal_) ? run_state::stopped
                                                             : run_state::complete;
   report_.finish(state, std::chrono::system_clock::now());
   write_report();
@@ -395,13 +422,16 @@ export_result export_engine::run() {
   result.pages_received = pages_;
   result.items_received = items_;
   result.client = client_->stats();
+  result.batch = exporter_->stats();
+  result.stalled = stalled;
+  if (stalled) result.stall_error = batch_.error;
   result.users_dir = paths_.users_dir;
   result.report_file = settings_.out_dir / "report.json";
   if (result.signal) {
     result.exit_code = exit_code::interrupted_base + result.signal;
   } else if (credentials_refused && !batch_.credentials_worked_before && pages_ == 0) {
     result.exit_code = exit_code::usage;
-  } else if (result.totals.failed > 0 || credentials_refused || fatal_ || batch_.how == end::source_failed ||
+  } else if (result.totals.failed > 0 || credentials_refused || stalled || fatal_ || batch_.how == end::source_failed ||
              engine_error) {
     result.exit_code = exit_code::failures;
   } else {

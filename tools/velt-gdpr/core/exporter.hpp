@@ -11,6 +11,7 @@
 #include "core/users_source.hpp"
 #include "core/export_writer.hpp"
 
+#include <velt/batch_export.hpp>
 #include <velt/client_options.hpp>
 
 #include <chrono>
@@ -30,6 +31,9 @@ struct export_settings {
   users_options users;
   std::size_t concurrency = 64;       ///< users in flight
   std::optional<double> rate;         ///< page requests per second, at most
+  /// How long the run may go without progress, waiting out throttling or an outage,
+  /// before it stops (velt::batch_options::max_stall).
+  std::chrono::milliseconds max_stall = std::chrono::minutes(15);
   /// A user whose export has run this long makes its progress durable (spool + journal)
   /// after each page, at most this often; 0: after every page.
   std::chrono::milliseconds checkpoint_interval = std::chrono::seconds(5);
@@ -57,6 +61,11 @@ struct export_result {
   velt::client_stats client;
   int signal = 0;                           ///< the signal that stopped the run, 0 if none
   bool credentials_refused = false;
+  /// The run stopped because it made no progress for `max_stall`; `stall_error` is the
+  /// last failure it waited out.
+  bool stalled = false;
+  velt::error_details stall_error;
+  velt::batch_stats batch;                  ///< the engine's counters (retries, throttling)
   std::filesystem::path users_dir;
   std::filesystem::path report_file;
 };

@@ -32,9 +32,15 @@ std::string format_progress(progress_snapshot const& s) {
   double const secs = static_cast<double>(s.elapsed.count()) / 1000.0;
   if (secs > 0) line += fmt::format(" | {:.0f} pages/s", static_cast<double>(s.pages) / secs);
   if (s.retries > 0) line += " | " + format_count(s.retries) + (s.retries == 1 ? " retry" : " retries");
-  if (s.time_throttled.count() > 0) line += " | throttled " + format_seconds(s.time_throttled);
-  if (s.window_max > 0 && s.window < s.window_max) {
-    line += fmt::format(" | window {}/{}", s.window, s.window_max);
+  if (s.rate) line += fmt::format(" | paced to {:.0f} req/s", *s.rate);
+  switch (s.paused) {
+    case progress_snapshot::pause::none: break;
+    case progress_snapshot::pause::throttled:
+      line += " | paused: throttled (the server asked to wait) for " + format_seconds(s.paused_for);
+      break;
+    case progress_snapshot::pause::outage:
+      line += " | paused: server unavailable for " + format_seconds(s.paused_for);
+      break;
   }
   if (auto eta = estimate_remaining(s)) line += " | ETA " + format_clock(*eta);
   return line;

@@ -18,17 +18,21 @@ struct progress_snapshot {
   std::uint64_t items = 0;
   std::uint64_t bytes = 0;             ///< item bytes received (serialized)
   std::uint64_t retries = 0;
-  std::chrono::milliseconds time_throttled{0};
   std::chrono::milliseconds elapsed{0};
-  std::size_t window = 0, window_max = 0;  ///< requests allowed in flight / maximum
+  /// The request rate the run paces itself to after the server throttled it; none: no limit.
+  std::optional<double> rate;
+  /// Why new requests wait now, and for how long they have.
+  enum class pause { none, throttled, outage } paused = pause::none;
+  std::chrono::milliseconds paused_for{0};
 
   std::uint64_t done() const noexcept { return ok + failed + skipped; }
 };
 
 /// "users 412/1000 (2 failed, 5 skipped) | 1.23k pages | 45.6k items | 123 MB |
-///  310 pages/s | 3 retries | throttled 1.2 s | ETA 0:42". Parts that are zero or unknown
-/// are left out (ETA needs a total and some finished users; "window 8/64" appears while
-/// the server's throttling has cut the requests in flight).
+///  310 pages/s | 3 retries | paced to 95 req/s | ETA 0:42". Parts that are zero or unknown
+/// are left out (ETA needs a total and some finished users). While the run is paused the
+/// line says why and for how long: "paused: server unavailable for 4.2 s" or "paused:
+/// throttled (the server asked to wait) for 12.0 s".
 std::string format_progress(progress_snapshot const& s);
 
 /// Estimated time left: users still to do, at the pace of the users exported so far

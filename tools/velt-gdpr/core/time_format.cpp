@@ -3,7 +3,11 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <utility>
 #include <ctime>
 
 namespace velt::gdpr {
@@ -75,6 +79,29 @@ std::string format_seconds(std::chrono::milliseconds d) {
   auto const whole = static_cast<long long>(s);
   if (whole < 3600) return fmt::format("{} min {} s", whole / 60, whole % 60);
   return fmt::format("{} h {} min", whole / 3600, (whole / 60) % 60);
+}
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  std::string_view number = text;
+  double scale = 1000;  // bare: seconds
+  for (auto [suffix, ms] : {std::pair<std::string_view, double>{"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}}) {
+    if (number.ends_with(suffix)) {
+      number.remove_suffix(suffix.size());
+      scale = ms;
+      break;
+    }
+  }
+  if (number.empty() || number.size() > 32) return std::nullopt;
+  std::string const digits(number);
+  char* end = nullptr;
+  double const value = std::strtod(digits.c_str(), &end);
+  if (end != digits.c_str() + digits.size() || !std::isfinite(value) || value <= 0 ||
+      !std::isdigit(static_cast<unsigned char>(digits.front()))) {
+    return std::nullopt;
+  }
+  double const ms = value * scale;
+  if (ms < 1 || ms > 1e12) return std::nullopt;
+  return std::chrono::milliseconds(static_cast<long long>(ms + 0.5));
 }
 
 }  // namespace velt::gdpr

@@ -28,4 +28,8 @@ std::string format_bytes(std::uint64_t n);
 /// "0.8 s", "12.4 s", "3 min 20 s".
 std::string format_seconds(std::chrono::milliseconds d);
 
+/// "90" (seconds), "90s", "500ms", "15m", "1.5h": a duration of at least 1 ms; none when
+/// `text` is not one.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
 }  // namespace velt::gdpr
