@@ -280,7 +280,7 @@ limits_report run_rate_limited(limits_settings const& s) {
     md << "| " << c.name << " | " << c.label << " | " << c.users << " × " << limits_pages_per_user << " | "
        << fmt_num(c.at_limit_s(), 1) << " | " << fmt_num(r.proc.wall_s) << " | " << exit_text(r) << " | "
        << r.users_failed << " | " << r.pages << " / " << c.users * limits_pages_per_user << " | "
-       << fmt_num(r.goodput(), 1) << " | " << fmt_num(fraction)
+       << fmt_num(r.goodput(), 1) << " | " << (r.exit_code == 0 ? fmt_num(fraction) : "(" + fmt_num(fraction) + ")")
        << " | " << r.requests << " | " << fmt_num(100 * r.refused_share(), 1) << " % | "
        << (c.in_target ? (met ? "met" : "**missed**") : (met ? "(met)" : "(missed)")) << " |\n";
 
@@ -308,8 +308,9 @@ limits_report run_rate_limited(limits_settings const& s) {
   if (s.quick)
     md << "Quick mode: the quota is 100 per 10 s instead of 600 per minute (same average rate; the refusals say "
           "\"Try again after 10 seconds.\").\n\n";
-  md << "Goodput is over the run's wall time: a run that stops early (users failed) can show a high goodput "
-        "for the few pages it fetched, mostly the bucket's first 10 tokens. "
+  md << "Goodput is over the run's wall time. A run that stops early (users failed) can show a high goodput "
+        "for the few pages it fetched (the bucket's first 10 tokens, the quota's first window): its ratio is in "
+        "parentheses and says little. "
         "A fixed window allows bursts: a client that spends each window's quota at once can finish in less time "
         "than \"at the limit s\", so goodput / limit above 1 is possible for the quota.\n\n";
   rep.markdown = md.str();
