@@ -2,7 +2,8 @@
 // velt-bench-runner: runs the benchmark scenarios of BENCHMARKS.md and reports them.
 //
 //   velt-bench-runner --bin-dir build/bench [--quick] [--json FILE] [--markdown FILE]
-//                     [--only cpu,instructions,latency,latency-long,scale,rss,server,micro]
+//                     [--only cpu,instructions,latency,latency-long,scale,rss,server,
+//                             rate-limited,outage,micro]
 //                     [--work-dir DIR] [--repeat N] [--skip cli,sdk,baseline,floor]
 //                     [--server-exe PATH]
 //
@@ -19,8 +20,12 @@
 // export_in_server (or --server-exe), fetching from velt-mock-server while wrk loads it
 // (bench/export_in_server.lua). Its CPU comes from /proc/PID/stat before and after the load,
 // the pages from the mock's counters, exports/s and latency from wrk.
+//
+// Scenarios 6 and 7 ("rate-limited", "outage"; issue 13) run the CLI at its default settings
+// against the server's models of real limits: see scenario_limits.hpp.
 #include "runner/mock_process.hpp"
 #include "runner/process.hpp"
+#include "runner/scenario_limits.hpp"
 #include "runner/server_load.hpp"
 
 #include <velt/mock/server.hpp>
@@ -1007,7 +1012,7 @@ std::vector<target> evaluate(std::vector<run_record> const& runs, std::vector<sc
 }
 
 std::string markdown(json::object const& machine, std::vector<scenario> const& scs, std::vector<run_record> const& runs,
-                     std::vector<target> const& targets, json::array const& micro) {
+                     std::vector<target> const& targets, json::array const& micro, std::string const& limits_md) {
   std::ostringstream md;
   md << "Machine: " << machine.at("nproc").as_int64() << " CPUs, " << machine.at("cpu_model").as_string().c_str()
      << ", " << machine.at("mem_total").as_string().c_str() << ", " << machine.at("kernel").as_string().c_str()
@@ -1098,7 +1103,8 @@ std::string markdown(json::object const& machine, std::vector<scenario> const& s
     }
     md << "\n";
   }
-  md << "### Targets (T1–T7: issue 6; T8: issue 7)\n\n| | target | measured | met? |\n|---|---|---|---|\n";
+  md << limits_md;
+  md << "### Targets (T1–T7: issue 6; T8: issue 7; T9–T11: issue 13)\n\n| | target | measured | met? |\n|---|---|---|---|\n";
   for (auto const& t : targets)
     md << "| " << t.id << " | " << t.text << " | " << t.measured << " | "
        << (t.met ? (*t.met ? "met" : "**missed**") : "–") << " |\n";
@@ -1145,7 +1151,8 @@ int main(int argc, char** argv) {
       } else {
         throw std::invalid_argument("unknown option " + a +
                                     "\nusage: velt-bench-runner --bin-dir DIR [--quick] [--json FILE] [--markdown FILE] "
-                                    "[--only cpu,instructions,latency,latency-long,scale,rss,server,micro] [--work-dir DIR] "
+                                    "[--only cpu,instructions,latency,latency-long,scale,rss,server,rate-limited,outage,micro] "
+                                    "[--work-dir DIR] "
                                     "[--repeat N] [--skip cli,sdk,baseline,floor] [--server-exe PATH]");
       }
     }
@@ -1184,11 +1191,32 @@ int main(int argc, char** argv) {
       auto r = runner.run(sc);
       runs.insert(runs.end(), r.begin(), r.end());
     }
+    // Scenarios 6 and 7: the CLI against the server's limits (scenario_limits.hpp).
+    std::vector<vb::limits_report> limits;
+    {
+      vb::limits_settings ls;
+      ls.mock_exe = s.bin_dir / "tools/velt-mock-server/velt-mock-server";
+      ls.exec_helper = s.bin_dir / "bench/velt-bench-exec";
+      ls.work_dir = s.work_dir;
+      ls.quick = s.quick;
+      if (auto const* cli = runner.client("cli")) {
+        ls.cli_exe = cli->exe;
+        ls.cli_available = true;
+      }
+      ls.check_stop = throw_if_stopped;
+      if (only.empty() || only.count("rate-limited")) limits.push_back(vb::run_rate_limited(ls));
+      if (only.empty() || only.count("outage")) limits.push_back(vb::run_outage(ls));
+    }
     json::array micro;
     if (only.empty() || only.count("micro")) micro = run_micro(s.bin_dir / "bench/velt-bench-micro", s.work_dir, s.quick);
 
-    auto const targets = evaluate(runs, scs);
-    std::string const md = markdown(machine, scs, runs, targets, micro);
+    auto targets = evaluate(runs, scs);
+    std::string limits_md;
+    for (auto const& l : limits) {
+      limits_md += l.markdown;
+      for (auto const& t : l.targets) targets.push_back(target{t.id, t.text, t.measured, t.met});
+    }
+    std::string const md = markdown(machine, scs, runs, targets, micro, limits_md);
     std::cout << md << std::flush;
 
     json::object doc;
@@ -1216,6 +1244,7 @@ int main(int argc, char** argv) {
       o["runs"] = std::move(rs);
       sc_json.push_back(std::move(o));
     }
+    for (auto const& l : limits) sc_json.push_back(l.json);
     doc["scenarios"] = std::move(sc_json);
     json::array tj;
     for (auto const& t : targets) tj.push_back(t.to_json());
@@ -1227,6 +1256,9 @@ int main(int argc, char** argv) {
     if (!md_file.empty()) std::ofstream(md_file) << md;
     for (auto const& r : runs)
       if (!r.ok()) rc = 1;
+    // In scenarios 6 and 7, failed users are what is measured; a crash or a time-out is not.
+    for (auto const& l : limits)
+      if (l.failed) rc = 1;
   } catch (std::exception const& e) {
     std::fprintf(stderr, "velt-bench-runner: %s\n", e.what());
     rc = 2;
