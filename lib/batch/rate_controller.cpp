@@ -71,7 +71,12 @@ std::optional<double> rate_controller::effective_rate() const {
 
 double rate_controller::cubic_rate(clock::time_point now) const {
   double const t = seconds(now - cubic_origin_) - k_;
-  return w_max_ * (1 + c_ * t * t * t);
+  double const relative = w_max_ * (1 + c_ * t * t * t);
+  // Past W_max, at least the absolute curve of TCP CUBIC and the AWS SDKs (C = 0.4 per s^3):
+  // after cuts down to a few requests per second, the run must climb back in seconds, not
+  // in minutes as a curve scaled by a tiny W_max would.
+  if (t <= 0) return relative;
+  return std::max(relative, w_max_ + absolute_cubic_c * t * t * t);
 }
 
 void rate_controller::set_rate(double r) {
@@ -120,6 +125,10 @@ bool rate_controller::on_throttled(clock::time_point now, clock::time_point sent
   answers_.record(now);
   if (retry_after && now + *retry_after > paused_until_) paused_until_ = now + *retry_after;
   if (last_cut_ && sent < *last_cut_) return false;  // sent before we reacted: same event
+  // One cut per measurement: the success rate a cut is based on needs a few buckets of the
+  // meter after the previous cut (else scattered throttles cut again and again, each on
+  // the rate the previous cut caused).
+  if (last_cut_ && now - *last_cut_ < min_cut_interval) return false;
   refill(now);
   double measured = successes_.rate(now);
   // What the run sends now: the paced rate, or before the first throttle what it sent.

@@ -67,7 +67,7 @@ TEST(RateController, ThrottlesBeforeAnySuccessDoNotDropTheRateToTheMinimum) {
   EXPECT_NEAR(*s.rate, 49.0, 1.0);
 }
 
-TEST(RateController, CutsOncePerReactionTime) {
+TEST(RateController, CutsOncePerReactionTimeAndMeasurement) {
   rate_controller rc;
   auto t = start;
   for (int i = 0; i < 100; ++i, t += 10ms) rc.on_success(t);
@@ -78,8 +78,11 @@ TEST(RateController, CutsOncePerReactionTime) {
   EXPECT_FALSE(rc.on_throttled(t + 2ms, t - 1ms));
   EXPECT_EQ(rc.stats(t).cuts, 1u);
   EXPECT_EQ(rc.stats(t).throttle_events, 3u);
-  // A request sent after the cut and refused again: the cut was not enough.
-  EXPECT_TRUE(rc.on_throttled(t + 20ms, t + 10ms));
+  // Sent after the cut but refused before the cut could be measured: counted, no cut.
+  EXPECT_FALSE(rc.on_throttled(t + 20ms, t + 10ms));
+  EXPECT_EQ(rc.stats(t).cuts, 1u);
+  // Sent after the cut and refused once it could be measured: the cut was not enough.
+  EXPECT_TRUE(rc.on_throttled(t + rate_controller::min_cut_interval, t + 10ms));
   EXPECT_EQ(rc.stats(t).cuts, 2u);
 }
 
