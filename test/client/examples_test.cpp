@@ -136,7 +136,7 @@ TEST(Examples, BatchExportPrintsOneExactLinePerUser) {
   std::ifstream err_in(err_file);
   std::string const err((std::istreambuf_iterator<char>(err_in)), std::istreambuf_iterator<char>());
   // The mock answers this 404 with the status its gateway table gives a 404.
-  EXPECT_NE(err.find("user " + refused + " failed: FAILED_PRECONDITION (HTTP 404)"), std::string::npos) << err;
+  EXPECT_NE(err.find("user " + refused + " failed: NOT_FOUND (HTTP 404)"), std::string::npos) << err;
 
   std::set<std::string> seen;
   std::istringstream lines(out);
