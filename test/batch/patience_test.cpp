@@ -90,7 +90,7 @@ TEST(BatchPatience, AnOutageWith503PagesCostsNoUser) { outage_costs_no_user(mock
 
 TEST(BatchPatience, AnOutageLongerThanMaxStallStopsTheRunCleanlyAndARerunCompletes) {
   auto o = data_for(20);
-  o.outage = mock::outage_window{.start = 0ms, .duration = 2500ms, .mode = mock::outage_mode::html503};
+  o.outage = mock::outage_window{.start = 0ms, .duration = 3000ms, .mode = mock::outage_mode::html503};
   mock::server srv(o);
   asio::io_context io;
   velt::client c(io.get_executor(), options_for(srv));
@@ -102,9 +102,9 @@ TEST(BatchPatience, AnOutageLongerThanMaxStallStopsTheRunCleanlyAndARerunComplet
   EXPECT_EQ(r.error.http_status, 503u) << r.error.to_string();
   EXPECT_EQ(r.stats.users_failed, 0u);  // not done, not failed
   EXPECT_GE(r.stats.users_stopped, 1u);
-  EXPECT_LT(std::chrono::steady_clock::now() - started, 2400ms);  // it did not wait the outage out
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2900ms);  // it did not wait the outage out
 
-  std::this_thread::sleep_for(2600ms - (std::chrono::steady_clock::now() - started));
+  std::this_thread::sleep_for(3100ms - (std::chrono::steady_clock::now() - started));
   sink_log again;
   auto const r2 = run_batch(io, ex, srv.user_ids(), again);
   expect_all_exported(r2, again, 20);
