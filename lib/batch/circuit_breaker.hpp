@@ -33,7 +33,7 @@ struct circuit_breaker_options {
   std::chrono::steady_clock::duration initial_backoff = std::chrono::milliseconds(250);
   /// The backoff between probes doubles up to this. A probe is one request, so a short
   /// cap costs little and bounds the time from the upstream's return to full speed.
-  std::chrono::steady_clock::duration max_backoff = std::chrono::seconds(2);
+  std::chrono::steady_clock::duration max_backoff = std::chrono::milliseconds(500);
 };
 
 /// Pauses a run's new requests while the upstream is down. Not thread-safe.

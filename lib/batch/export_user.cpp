@@ -158,7 +158,12 @@ asio::awaitable<fetch_result> fetch_pages(run_type& run, user_sink& sink, std::s
       run.count.retries += 1;
       // Throttled requests wait in acquire_permit (the rate, a Retry-After); the others
       // back off here too, as the breaker only opens after several of them.
-      if (kind != page_failure::throttled && !co_await sleep_for(run, user_backoff(failures, uniform01()))) {
+      // While the run is paused for an outage the breaker holds every user back: no backoff
+      // of its own, so that the run resumes at once when the upstream answers again.
+      bool const paused = kind == page_failure::outage &&
+                          run.pacer.stats(pacing_clock::now()).paused == run_pacer::pause::outage;
+      if (kind != page_failure::throttled && !paused &&
+          !co_await sleep_for(run, user_backoff(failures, uniform01()))) {
         co_return fetch_result{fetch_end::stopped, {}};
       }
       break;

@@ -42,22 +42,38 @@ pacing_clock::duration user_backoff(unsigned n, double u01) noexcept {
       std::chrono::duration<double, std::milli>(ceiling_ms * u));
 }
 
-run_pacer::run_pacer(std::optional<double> max_rate, circuit_breaker_options breaker)
-    : rate_(rate_controller_options{.max_rate = max_rate}), breaker_(breaker) {}
+run_pacer::run_pacer(std::optional<double> max_rate, std::size_t concurrency,
+                     circuit_breaker_options breaker)
+    : rate_(rate_controller_options{.max_rate = max_rate}),
+      breaker_(breaker),
+      concurrency_(std::max<std::size_t>(concurrency, 1)),
+      slow_start_(concurrency_ > initial_window) {}
+
+void run_pacer::ended() noexcept {
+  if (in_flight_ > 0) --in_flight_;
+}
 
 run_pacer::decision run_pacer::try_acquire(pacing_clock::time_point now) {
   std::lock_guard lock(mutex_);
   // The breaker first: while the upstream is down, no rate token is spent.
   auto const b = breaker_.try_acquire(now);
-  // Waiters ask again at least 4 times a second, so that the run resumes soon after a
-  // probe finds the upstream back (the breaker's own backoff only spaces the probes).
-  if (!b.granted()) return {false, {}, std::min<pacing_clock::duration>(b.wait, std::chrono::milliseconds(250))};
+  // Waiters ask again 10 times a second, so that the run resumes soon after a probe finds
+  // the upstream back (the breaker's own backoff only spaces the probes).
+  if (!b.granted()) return {false, {}, std::min<pacing_clock::duration>(b.wait, std::chrono::milliseconds(100))};
+  // Slow start: until the first throttle, the requests in flight grow by one per answered
+  // request (doubling per round trip) up to the run's concurrency, so that a rate limit is
+  // met by a few requests, not by the whole concurrency at once.
+  if (slow_start_ && in_flight_ >= static_cast<std::size_t>(window_)) {
+    if (b.what == circuit_breaker::verdict::granted_as_probe) breaker_.release(true);
+    return {false, {}, std::chrono::milliseconds(2)};
+  }
   auto const r = rate_.try_acquire(now);
   if (!r.granted) {
     if (b.what == circuit_breaker::verdict::granted_as_probe) breaker_.release(true);
     return {false, {}, r.wait};
   }
   if (throttle_pause_since_ && !rate_.stats(now).paused_until) throttle_pause_since_.reset();
+  ++in_flight_;
   return {true, pacer_permit{now, b.what == circuit_breaker::verdict::granted_as_probe}, {}};
 }
 
@@ -73,6 +89,8 @@ run_pacer::change run_pacer::close_if_reopened(pacing_clock::time_point now, boo
 run_pacer::change run_pacer::on_answer(pacing_clock::time_point now, pacer_permit const& p,
                                        bool success) {
   std::lock_guard lock(mutex_);
+  ended();
+  if (slow_start_ && (window_ += 1) >= static_cast<double>(concurrency_)) slow_start_ = false;
   bool const was_open = breaker_.current() != circuit_breaker::state::closed;
   if (was_open) last_open_ = breaker_.open_since().value_or(now);
   if (success) {
@@ -88,6 +106,8 @@ run_pacer::change run_pacer::on_answer(pacing_clock::time_point now, pacer_permi
 run_pacer::change run_pacer::on_throttled(pacing_clock::time_point now, pacer_permit const& p,
                                           std::optional<pacing_clock::duration> wait) {
   std::lock_guard lock(mutex_);
+  ended();
+  slow_start_ = false;  // the limit is found: the rate controller paces from now on
   bool const was_open = breaker_.current() != circuit_breaker::state::closed;
   if (was_open) last_open_ = breaker_.open_since().value_or(now);
   // A throttling answer is an answer: the upstream is up.
@@ -105,6 +125,7 @@ run_pacer::change run_pacer::on_throttled(pacing_clock::time_point now, pacer_pe
 
 run_pacer::change run_pacer::on_outage(pacing_clock::time_point now, pacer_permit const& p) {
   std::lock_guard lock(mutex_);
+  ended();
   change c;
   c.breaker_opened = breaker_.on_failure(now, /*outage=*/true, p.probe);
   return c;
@@ -112,6 +133,7 @@ run_pacer::change run_pacer::on_outage(pacing_clock::time_point now, pacer_permi
 
 void run_pacer::on_abandoned(pacer_permit const& p) {
   std::lock_guard lock(mutex_);
+  ended();
   breaker_.release(p.probe);
 }
 

@@ -53,8 +53,12 @@ struct pacer_permit {
 /// The rate controller and the breaker of one run. Thread-safe.
 class run_pacer {
  public:
-  /// `max_rate`: requests per second, never exceeded (none when unset).
-  explicit run_pacer(std::optional<double> max_rate, circuit_breaker_options breaker = {});
+  /// `max_rate`: requests per second, never exceeded (none when unset); `concurrency`: the
+  /// most requests the run has in flight (the end of the slow start).
+  run_pacer(std::optional<double> max_rate, std::size_t concurrency, circuit_breaker_options breaker = {});
+
+  /// Requests in flight at the start of the slow start.
+  static constexpr std::size_t initial_window = 2;
 
   /// Either a permit or how long to wait before asking again.
   struct decision {
@@ -96,12 +100,17 @@ class run_pacer {
 
  private:
   change close_if_reopened(pacing_clock::time_point now, bool was_open);
+  void ended() noexcept;  // a permit's request is over
 
   mutable std::mutex mutex_;
   rate_controller rate_;
   circuit_breaker breaker_;
   std::optional<pacing_clock::time_point> throttle_pause_since_;
-  pacing_clock::time_point last_open_{};  ///< when the breaker being closed had opened
+  pacing_clock::time_point last_open_{};
+  std::size_t const concurrency_;
+  bool slow_start_;
+  double window_ = initial_window;
+  std::size_t in_flight_ = 0;  ///< when the breaker being closed had opened
 };
 
 }  // namespace velt::detail

@@ -134,10 +134,9 @@ bool rate_controller::on_throttled(clock::time_point now, clock::time_point sent
   // What the run sends now: the paced rate, or before the first throttle what it sent.
   double const current = enabled_ ? effective_rate().value_or(answers_.rate(now)) : answers_.rate(now);
   if (enabled_) measured = std::min(measured, current);
-  // At most one multiplicative step below the current rate per cut (TCP's beta x cwnd):
-  // throttles before any success was measured must not drop the run to the minimum, from
-  // where the cubic, scaled by W_max, would take minutes to climb back.
-  measured = std::max(measured, opt_.beta * current);
+  // Throttles before any success was measured: one multiplicative step below what the run
+  // sends (TCP's beta x cwnd), not the minimum rate.
+  if (measured < opt_.min_rate) measured = std::max(measured, opt_.beta * current);
   if (cut_had_pause_ && last_cut_ && now > *last_cut_) {
     // A quota: what the server let through since the last pause, pause included.
     measured = std::min(measured, static_cast<double>(successes_since_cut_) / seconds(now - *last_cut_));

@@ -67,7 +67,7 @@ class rate_controller {
  public:
   using clock = std::chrono::steady_clock;
   /// Throttles less than this after a cut do not cut again (they are counted).
-  static constexpr clock::duration min_cut_interval = std::chrono::milliseconds(200);
+  static constexpr clock::duration min_cut_interval = std::chrono::milliseconds(100);
   /// The absolute cubic (requests/s per s^3) the rate grows along at least, past W_max.
   static constexpr double absolute_cubic_c = 0.4;
 

@@ -6,6 +6,8 @@
 #include <boost/asio/error.hpp>
 #include <gtest/gtest.h>
 
+#include <vector>
+
 namespace velt::test::batch {
 namespace {
 
@@ -64,7 +66,7 @@ TEST(UserBackoff, FullJitterDoublingUpToFiveSeconds) {
 }
 
 TEST(RunPacer, UnlimitedUntilThrottledThenPaced) {
-  run_pacer p(std::nullopt);
+  run_pacer p(std::nullopt, 1);
   auto t = pacing_clock::time_point{} + 1h;
   for (int i = 0; i < 100; ++i) {
     auto d = p.try_acquire(t);
@@ -91,7 +93,7 @@ TEST(RunPacer, UnlimitedUntilThrottledThenPaced) {
 }
 
 TEST(RunPacer, ARetryAfterPausesEveryRequestAndIsShown) {
-  run_pacer p(std::nullopt);
+  run_pacer p(std::nullopt, 1);
   auto const t = pacing_clock::time_point{} + 1h;
   auto d = p.try_acquire(t);
   p.on_throttled(t, d.permit, pacing_clock::duration(2s));
@@ -105,7 +107,7 @@ TEST(RunPacer, ARetryAfterPausesEveryRequestAndIsShown) {
 }
 
 TEST(RunPacer, AnOutagePausesTheRunOneProbeAtATimeAndAnAnswerResumesIt) {
-  run_pacer p(std::nullopt);
+  run_pacer p(std::nullopt, 1);
   auto t = pacing_clock::time_point{} + 1h;
   bool opened = false;
   for (int i = 0; i < 5; ++i) {
@@ -133,7 +135,7 @@ TEST(RunPacer, AnOutagePausesTheRunOneProbeAtATimeAndAnAnswerResumesIt) {
 }
 
 TEST(RunPacer, AnAbandonedProbeLetsAnotherOneStart) {
-  run_pacer p(std::nullopt);
+  run_pacer p(std::nullopt, 1);
   auto t = pacing_clock::time_point{} + 1h;
   for (int i = 0; i < 5; ++i) p.on_outage(t, p.try_acquire(t).permit);
   t += 1s;
@@ -143,8 +145,38 @@ TEST(RunPacer, AnAbandonedProbeLetsAnotherOneStart) {
   EXPECT_TRUE(p.try_acquire(t).permit.probe);
 }
 
+TEST(RunPacer, SlowStartDoublesTheRequestsInFlightPerRoundTripUntilTheFirstThrottle) {
+  run_pacer p(std::nullopt, 64);
+  auto t = pacing_clock::time_point{} + 1h;
+  std::vector<velt::detail::pacer_permit> flying;
+  auto fill = [&] {
+    for (auto d = p.try_acquire(t); d.granted; d = p.try_acquire(t)) flying.push_back(d.permit);
+    return flying.size();
+  };
+  EXPECT_EQ(fill(), run_pacer::initial_window);
+  auto answer_all = [&] {
+    for (auto const& permit : flying) p.on_answer(t, permit, true);
+    flying.clear();
+  };
+  answer_all();
+  EXPECT_EQ(fill(), 4u);  // one more per answer
+  answer_all();
+  EXPECT_EQ(fill(), 8u);
+  // The first throttle ends the slow start: from then on the rate paces the run, not a
+  // window of requests in flight.
+  p.on_throttled(t, flying.back(), std::nullopt);
+  flying.pop_back();
+  for (int i = 0; i < 3; ++i) {
+    t += 10s;  // a token every time
+    auto d = p.try_acquire(t);
+    ASSERT_TRUE(d.granted) << i;
+    flying.push_back(d.permit);
+  }
+  EXPECT_EQ(flying.size(), 10u);  // more than the window of 8 had allowed
+}
+
 TEST(RunPacer, TheHardCapHoldsWithoutAnyThrottle) {
-  run_pacer p(20.0);  // one per 50 ms
+  run_pacer p(20.0, 1);  // one per 50 ms
   auto const t = pacing_clock::time_point{} + 1h;
   EXPECT_TRUE(p.try_acquire(t).granted);
   auto d = p.try_acquire(t);
