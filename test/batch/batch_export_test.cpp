@@ -279,22 +279,22 @@ TEST(BatchExport, MaxRateSpacesTheRequests) {
 /// A source that checks it is never asked for more ids than there are free slots.
 class counting_source final : public user_source {
  public:
-  counting_source(std::vector<std::string> ids, std::size_t limit, sink_log& log)
-      : ids_(std::move(ids)), limit_(limit), log_(log) {}
+  /// `pulls` counts the calls; it outlives the source, which the run destroys at its end.
+  counting_source(std::vector<std::string> ids, std::size_t limit, sink_log& log, std::size_t& pulls)
+      : pulls_(pulls), ids_(std::move(ids)), limit_(limit), log_(log) {}
   asio::awaitable<std::vector<std::string>> async_pull(std::size_t max) override {
     {
       std::lock_guard lock(log_.mutex);
       EXPECT_GE(max, 1u);
       EXPECT_LE(max + log_.live, limit_);
     }
-    ++pulls;
+    ++pulls_;
     std::vector<std::string> out;
     while (out.size() < max && next_ < ids_.size()) out.push_back(ids_[next_++]);
     co_return out;
   }
-  std::size_t pulls = 0;
-
  private:
+  std::size_t& pulls_;
   std::vector<std::string> ids_;
   std::size_t next_ = 0;
   std::size_t limit_;
@@ -307,14 +307,14 @@ TEST(BatchExport, TheSourceIsAskedOnlyForFreeSlots) {
   velt::client c(io.get_executor(), options_for(srv));
   batch_exporter ex(c, {.organization_id = srv.organization_id(), .concurrency = 3});
   sink_log log;
-  auto src = std::make_unique<counting_source>(srv.user_ids(), 3, log);
-  auto* counting = src.get();
+  std::size_t pulls = 0;
+  auto src = std::make_unique<counting_source>(srv.user_ids(), 3, log, pulls);
   std::optional<batch_result> result;
   ex.async_run(std::move(src), sinks_into(log), [&](boost::system::error_code, batch_result r) { result = r; });
   io.run_for(std::chrono::seconds(30));
   ASSERT_TRUE(result);
   EXPECT_EQ(result->stats.users_complete, 25u);
-  EXPECT_GE(counting->pulls, 9u);  // 25 users, at most 3 at a time
+  EXPECT_GE(pulls, 9u);  // 25 users, at most 3 at a time
 }
 
 TEST(BatchExport, InvalidOptionsAreRefusedBeforeAnyIo) {
