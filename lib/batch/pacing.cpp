@@ -46,8 +46,7 @@ run_pacer::run_pacer(std::optional<double> max_rate, std::size_t concurrency,
                      circuit_breaker_options breaker)
     : rate_(rate_controller_options{.max_rate = max_rate}),
       breaker_(breaker),
-      concurrency_(std::max<std::size_t>(concurrency, 1)),
-      slow_start_(concurrency_ > initial_window) {}
+      concurrency_(std::max<std::size_t>(concurrency, 1)) {}
 
 void run_pacer::ended() noexcept {
   if (in_flight_ > 0) --in_flight_;
@@ -60,13 +59,8 @@ run_pacer::decision run_pacer::try_acquire(pacing_clock::time_point now) {
   // Waiters ask again 10 times a second, so that the run resumes soon after a probe finds
   // the upstream back (the breaker's own backoff only spaces the probes).
   if (!b.granted()) return {false, {}, std::min<pacing_clock::duration>(b.wait, std::chrono::milliseconds(100))};
-  // Slow start: until the first throttle, the requests in flight grow by one per answered
-  // request (doubling per round trip) up to the run's concurrency, so that a rate limit is
-  // met by a few requests, not by the whole concurrency at once.
-  if (slow_start_ && in_flight_ >= static_cast<std::size_t>(window_)) {
-    if (b.what == circuit_breaker::verdict::granted_as_probe) breaker_.release(true);
-    return {false, {}, std::chrono::milliseconds(2)};
-  }
+  // The slow start is the rate controller's (on the rate, not on requests in flight: at a
+  // few milliseconds per answer, two requests in flight are hundreds per second already).
   auto const r = rate_.try_acquire(now);
   if (!r.granted) {
     if (b.what == circuit_breaker::verdict::granted_as_probe) breaker_.release(true);
@@ -90,7 +84,6 @@ run_pacer::change run_pacer::on_answer(pacing_clock::time_point now, pacer_permi
                                        bool success) {
   std::lock_guard lock(mutex_);
   ended();
-  if (slow_start_ && (window_ += 1) >= static_cast<double>(concurrency_)) slow_start_ = false;
   bool const was_open = breaker_.current() != circuit_breaker::state::closed;
   if (was_open) last_open_ = breaker_.open_since().value_or(now);
   if (success) {
@@ -107,7 +100,6 @@ run_pacer::change run_pacer::on_throttled(pacing_clock::time_point now, pacer_pe
                                           std::optional<pacing_clock::duration> wait) {
   std::lock_guard lock(mutex_);
   ended();
-  slow_start_ = false;  // the limit is found: the rate controller paces from now on
   bool const was_open = breaker_.current() != circuit_breaker::state::closed;
   if (was_open) last_open_ = breaker_.open_since().value_or(now);
   // A throttling answer is an answer: the upstream is up.

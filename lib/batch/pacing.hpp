@@ -54,11 +54,8 @@ struct pacer_permit {
 class run_pacer {
  public:
   /// `max_rate`: requests per second, never exceeded (none when unset); `concurrency`: the
-  /// most requests the run has in flight (the end of the slow start).
+  /// most requests the run has in flight.
   run_pacer(std::optional<double> max_rate, std::size_t concurrency, circuit_breaker_options breaker = {});
-
-  /// Requests in flight at the start of the slow start.
-  static constexpr std::size_t initial_window = 2;
 
   /// Either a permit or how long to wait before asking again.
   struct decision {
@@ -108,8 +105,6 @@ class run_pacer {
   std::optional<pacing_clock::time_point> throttle_pause_since_;
   pacing_clock::time_point last_open_{};
   std::size_t const concurrency_;
-  bool slow_start_;
-  double window_ = initial_window;
   std::size_t in_flight_ = 0;  ///< when the breaker being closed had opened
 };
 

@@ -52,21 +52,41 @@ double rate_meter::rate(clock::time_point now) const noexcept {
   return static_cast<double>(sum) / span;
 }
 
+double rate_meter::recent_rate(clock::time_point now, std::size_t n) const noexcept {
+  if (!first_ || n == 0) return 0;
+  n = std::min(n, buckets);
+  auto const idx = std::max(index_of(now), newest_);
+  auto const oldest = idx - static_cast<std::int64_t>(n) + 1;
+  std::uint64_t sum = 0;
+  for (auto j = std::max(oldest, newest_ - static_cast<std::int64_t>(buckets) + 1); j <= newest_; ++j)
+    sum += counts_[static_cast<std::size_t>(j % buckets)];
+  auto const window_start = std::max(*first_, clock::time_point(bucket_width * oldest));
+  double const span = std::max(seconds(now - window_start), seconds(min_span));
+  return static_cast<double>(sum) / span;
+}
+
 rate_controller::rate_controller(rate_controller_options options) : opt_(options) {
   if (opt_.max_rate && !(*opt_.max_rate > 0)) throw std::invalid_argument("max_rate must be positive");
   if (!(opt_.beta > 0 && opt_.beta < 1)) throw std::invalid_argument("beta must be in (0, 1)");
   if (!(opt_.recovery_seconds > 0)) throw std::invalid_argument("recovery_seconds must be positive");
   if (!(opt_.min_rate > 0)) throw std::invalid_argument("min_rate must be positive");
+  if (!(opt_.initial_rate > 0)) throw std::invalid_argument("initial_rate must be positive");
+  if (!(opt_.slow_start_gain >= 0)) throw std::invalid_argument("slow_start_gain must not be negative");
+  if (!(opt_.burst_seconds >= 0)) throw std::invalid_argument("burst_seconds must not be negative");
   opt_.burst = std::max(opt_.burst, 1.0);
   k_ = opt_.recovery_seconds;
   // W(K) = W_max and W(0) = beta W_max: c K^3 = 1 - beta.
   c_ = (1 - opt_.beta) / (k_ * k_ * k_);
+  fill_rate_ = std::max(opt_.initial_rate, opt_.min_rate);
   tokens_ = opt_.burst;
 }
 
-std::optional<double> rate_controller::effective_rate() const {
-  if (!enabled_) return opt_.max_rate;
+double rate_controller::effective_rate() const {
   return opt_.max_rate ? std::min(fill_rate_, *opt_.max_rate) : fill_rate_;
+}
+
+double rate_controller::burst() const {
+  return std::max(opt_.burst, effective_rate() * opt_.burst_seconds);
 }
 
 double rate_controller::cubic_rate(clock::time_point now) const {
@@ -85,25 +105,25 @@ void rate_controller::set_rate(double r) {
 }
 
 void rate_controller::refill(clock::time_point now) {
-  auto const r = effective_rate();
-  if (!r) return;
   if (last_refill_ && now > *last_refill_)
-    tokens_ = std::min(opt_.burst, tokens_ + *r * seconds(now - *last_refill_));
+    tokens_ = std::min(burst(), tokens_ + effective_rate() * seconds(now - *last_refill_));
   if (!last_refill_ || now > *last_refill_) last_refill_ = now;
 }
 
 rate_controller::decision rate_controller::try_acquire(clock::time_point now) {
   if (now < paused_until_) return {false, paused_until_ - now};
-  auto const r = effective_rate();
-  if (!r) return {true, {}};
   refill(now);
   if (tokens_ >= 1) {
     tokens_ -= 1;
     return {true, {}};
   }
   auto wait = std::chrono::duration_cast<clock::duration>(
-      std::chrono::duration<double>((1 - tokens_) / *r));
+      std::chrono::duration<double>((1 - tokens_) / effective_rate()));
   wait += clock::duration(1);  // round up: the token is there when asked again
+  bool const capped = opt_.max_rate && fill_rate_ >= *opt_.max_rate;  // cannot grow further
+  if (!enabled_ && !capped) wait = std::min(wait, slow_start_poll);
+  rate_bound_ = true;
+  last_bound_ = now;
   return {false, wait};
 }
 
@@ -111,8 +131,15 @@ void rate_controller::on_success(clock::time_point now) {
   successes_.record(now);
   answers_.record(now);
   ++successes_since_cut_;
-  if (!enabled_) return;
+  ++episode_successes_;
   refill(now);  // tokens so far accrue at the old rate
+  if (!enabled_) {
+    // Slow start: grow while the rate holds requests back (a run held back by its requests
+    // in flight, or by its callers, must not inflate it).
+    if (rate_bound_) set_rate(fill_rate_ + opt_.slow_start_gain);
+    rate_bound_ = false;
+    return;
+  }
   // Grow along the cubic, but not past twice what the run actually sends (a run that
   // does not use its rate must not inflate it), and never below the post-cut rate.
   double const clamp = std::max(2 * answers_.rate(now), opt_.beta * w_max_);
@@ -125,15 +152,30 @@ bool rate_controller::on_throttled(clock::time_point now, clock::time_point sent
   answers_.record(now);
   if (retry_after && now + *retry_after > paused_until_) paused_until_ = now + *retry_after;
   if (last_cut_ && sent < *last_cut_) return false;  // sent before we reacted: same event
-  // One cut per measurement: the success rate a cut is based on needs a few buckets of the
-  // meter after the previous cut (else scattered throttles cut again and again, each on
-  // the rate the previous cut caused).
+  // The successes a cut is based on need a moment after the previous cut.
   if (last_cut_ && now - *last_cut_ < min_cut_interval) return false;
   refill(now);
-  double measured = successes_.rate(now);
-  // What the run sends now: the paced rate, or before the first throttle what it sent.
-  double const current = enabled_ ? effective_rate().value_or(answers_.rate(now)) : answers_.rate(now);
-  if (enabled_) measured = std::min(measured, current);
+  // What the run sends: the paced rate, or in the slow start the rate when it held requests
+  // back lately, else the rate of answers (a run held back by other things sends less).
+  double const current = enabled_ || (last_bound_ && now - *last_bound_ < 2 * slow_start_poll)
+                             ? effective_rate()
+                             : std::max(answers_.recent_rate(now, 2), opt_.min_rate);
+  bool const same_episode = last_cut_ && now - *last_cut_ < episode_span;
+  double measured = 0;
+  if (same_episode) {
+    // Refused again although sent after the cut: what the server let through since the
+    // episode began is its limit (the +1 keeps a few milliseconds without a success from
+    // reading as no limit at all).
+    measured = std::max(static_cast<double>(episode_successes_), 0.5) / std::max(seconds(now - episode_start_), 1e-3);
+  } else {
+    // A new episode: the rate of successes over the last second, or in the slow start over
+    // the last 200 ms, as the rate has been growing (either may be inflated by the
+    // server's burst; the next throttles of the episode correct it).
+    measured = enabled_ ? successes_.rate(now) : std::max(successes_.recent_rate(now, 2), current / 2);
+    episode_start_ = now;
+    episode_successes_ = 0;
+  }
+  measured = std::min(measured, current);
   // Throttles before any success was measured: one multiplicative step below what the run
   // sends (TCP's beta x cwnd), not the minimum rate.
   if (measured < opt_.min_rate) measured = std::max(measured, opt_.beta * current);
@@ -155,7 +197,7 @@ bool rate_controller::on_throttled(clock::time_point now, clock::time_point sent
 
 rate_controller::snapshot rate_controller::stats(clock::time_point now) const {
   snapshot s;
-  s.rate = effective_rate();
+  if (enabled_ || opt_.max_rate) s.rate = effective_rate();
   s.max_rate_before_cut = w_max_;
   s.measured_success_rate = successes_.rate(now);
   s.throttle_events = throttle_events_;
