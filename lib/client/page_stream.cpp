@@ -47,7 +47,7 @@ asio::awaitable<result<std::optional<user_data_page>>> fetch_next(
   // would loop ends the stream with a typed error about a complete answer.
   auto index = st->chain.accept(page.next_page_token());
   if (!index) {
-    error_details err = std::move(index.error());
+    error_details err = index.error();  // a temporary already: moving it would block elision
     mark_answered(err, answered_status);
     co_return err;
   }
