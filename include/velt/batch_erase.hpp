@@ -37,6 +37,7 @@ struct erase_options {
   std::size_t concurrency = 16;   ///< requests in flight (delete calls, waits, verify exports)
   bool wait = false;              ///< poll every queued job until it completes
   bool verify = false;            ///< then export every user again; implies `wait`
+  /// Time between two polls of a queued job in the wait phase; must be > 0.
   std::chrono::milliseconds poll_interval = std::chrono::seconds(5);
   std::chrono::milliseconds timeout = std::chrono::hours(24);  ///< for the whole wait phase
   /// The verification's patience (`batch_options::max_stall`): it waits out throttling
@@ -54,6 +55,7 @@ class erase_observer {
   /// The deletion call for `users` failed. `velt::may_have_taken_effect(error)` says
   /// whether a job may have been queued anyway (check before asking again).
   virtual void on_not_queued(std::vector<std::string> const& users, error_details const& error);
+  /// The wait for a job saw it complete; `status` is its last status.
   virtual void on_completed(std::string const& job_id, delete_status const& status);
   /// The wait for a job ended without its completion (timeout, an error, ...).
   virtual void on_unfinished(std::string const& job_id, error_details const& error);
@@ -65,21 +67,37 @@ class erase_observer {
 
 /// Where an erase run is, and what it did (`batch_eraser::stats`, `erase_result`).
 struct erase_stats {
+  /// @enum phase
+  /// The phases of a run, in order: `queue` (the deletion calls), `wait` (polling the queued
+  /// jobs; with `erase_options::wait` or `verify`), `verify` (exporting the users again;
+  /// with `erase_options::verify`), `done` (the run has ended).
+  /// @var at
+  /// The phase the run is in.
   enum class phase { queue, wait, verify, done } at = phase::queue;
   std::uint64_t users = 0;           ///< users in queued jobs
+  /// Deletion calls that queued a job.
   std::uint64_t jobs_queued = 0;
   std::uint64_t batches_failed = 0;  ///< deletion calls that failed (their users not queued)
+  /// Jobs seen complete in the wait phase.
   std::uint64_t jobs_completed = 0;
+  /// Jobs whose wait ended without their completion (not counting a stopped run's).
   std::uint64_t jobs_unfinished = 0;
   std::int64_t tasks_left = 0;       ///< summed over the jobs polled and not complete
   bool tasks_left_known = true;      ///< false while some job was never polled
+  /// Users the verification exported to the end.
   std::uint64_t users_verified = 0;
+  /// Verified users with items left (`erase_observer::on_remaining`).
   std::uint64_t users_with_data = 0;
+  /// Users the verification could not export (`erase_observer::on_unverified`).
   std::uint64_t users_unverified = 0;
 };
 
 /// How an erase run ended.
 struct erase_result {
+  /// @enum end
+  /// The ways a run ends.
+  /// @var how
+  /// How the run ended.
   enum class end {
     complete,             ///< every phase asked for ran to its end
     stopped,              ///< `stop()` or the completion's cancellation slot
@@ -89,7 +107,10 @@ struct erase_result {
                           ///< throttling or an outage; `error` has the last failure): the users
                           ///< it had started are unverified, those after them were not checked
   } how = end::complete;
+  /// The failure behind `credentials_refused`, `source_failed` or `stalled`; default
+  /// (status `OK`) otherwise.
   error_details error{};
+  /// The run's counters when it ended.
   erase_stats stats{};
   /// True when nothing is known to be wrong: complete, no failed batch, no unfinished job,
   /// no user with data left or unverified.
@@ -112,6 +133,7 @@ class batch_eraser {
   batch_eraser(batch_eraser const&) = delete;
   batch_eraser& operator=(batch_eraser const&) = delete;
 
+  /// Completion signature of `async_run`.
   using run_signature = void(boost::system::error_code, erase_result);
 
   /// Runs the erase. The error code is set only for misuse (a second run at the same time,

@@ -71,6 +71,10 @@ struct resume_point {
 
 /// How one user's export ended.
 struct user_outcome {
+  /// @enum state
+  /// The ways a user's export ends.
+  /// @var what
+  /// How this user's export ended.
   enum class state {
     complete,  ///< every page was delivered
     skipped,   ///< the sink said the user was complete already; no request was made
@@ -176,20 +180,29 @@ struct batch_options {
 /// A snapshot of a run's progress (`batch_exporter::stats`).
 struct batch_stats {
   std::uint64_t users_started = 0;   ///< users handed to a sink
+  /// Users whose every page was delivered.
   std::uint64_t users_complete = 0;
   std::uint64_t users_skipped = 0;   ///< the sink had them complete already
+  /// Users that failed (`user_outcome::state::failed`).
   std::uint64_t users_failed = 0;
   std::uint64_t users_stopped = 0;   ///< not done when the run stopped
   std::size_t in_flight = 0;         ///< users running now
   std::uint64_t pages = 0;           ///< pages delivered by this run
+  /// Items on those pages.
   std::uint64_t items = 0;
   /// The page-request rate the run holds to now (requests/s); none: unlimited.
   std::optional<double> rate{};
   std::uint64_t throttle_events = 0;  ///< throttling answers, all users
   std::uint64_t outages = 0;          ///< times the run paused for an outage
   std::uint64_t retries = 0;          ///< page requests asked again, for any reason
-  /// Why new requests wait now, if they do, and for how long they have.
+  /// @enum pause
+  /// Why new requests wait: `none`, they do not; `throttled`, a throttling answer paused the
+  /// run (its Retry-After, or the wait its message names); `outage`, the upstream is down
+  /// and only one probe request at a time is sent.
+  /// @var paused
+  /// Why new requests wait now, if they do.
   enum class pause { none, throttled, outage } paused = pause::none;
+  /// How long the current pause has lasted (0 when `paused` is `none`).
   std::chrono::milliseconds paused_for{0};
   /// Time since the last progress (a page delivered or a user ended); see `max_stall`.
   std::chrono::milliseconds since_progress{0};
@@ -197,6 +210,10 @@ struct batch_stats {
 
 /// How a run ended.
 struct batch_result {
+  /// @enum end
+  /// The ways a run ends.
+  /// @var how
+  /// How the run ended.
   enum class end {
     complete,             ///< the source ran out and every user ended
     stopped,              ///< `stop()` or the completion's cancellation slot
@@ -206,10 +223,13 @@ struct batch_result {
     stalled,              ///< no progress for `batch_options::max_stall`; `error` has the
                           ///< last throttling or outage failure
   } how = end::complete;
+  /// The failure behind `credentials_refused`, `sink_failed`, `source_failed` or `stalled`;
+  /// default (status `OK`) otherwise.
   error_details error{};
   /// For `credentials_refused`: whether a page had been received before the refusal that
   /// stopped the run (the credentials worked, then stopped working).
   bool credentials_worked_before = false;
+  /// The run's counters when it ended.
   batch_stats stats{};
 };
 
@@ -226,6 +246,7 @@ class batch_exporter {
   batch_exporter(batch_exporter const&) = delete;
   batch_exporter& operator=(batch_exporter const&) = delete;
 
+  /// Completion signature of `async_run`.
   using run_signature = void(boost::system::error_code, batch_result);
 
   /// Runs the export until the source is exhausted and every user has ended, or until

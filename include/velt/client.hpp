@@ -35,6 +35,9 @@
 #include <string>
 #include <type_traits>
 
+/// The velt-gdpr SDK: the client of Velt's GDPR REST API (`velt::client`), its typed
+/// requests and responses, its error model (`velt::error_details`, `velt::error`), and runs
+/// over many users on one client (`velt::batch_exporter`, `velt::batch_eraser`).
 namespace velt {
 
 namespace detail {
@@ -51,7 +54,9 @@ using next_handler =
 
 /// All pages of one user, merged: each feature's items from every page, in server order.
 struct user_data {
+  /// The request's `organization_id`.
   std::string organization_id;
+  /// The request's `user_id`.
   std::string user_id;
   /// feature name → array of items; the four known features are always present.
   boost::json::object data;
@@ -66,13 +71,19 @@ struct user_data {
 /// Destroying the stream cancels its outstanding work. Movable, not copyable.
 class page_stream {
  public:
+  /// An empty stream: `done()`, and `async_next` fails with `errc::invalid_request`.
   page_stream() = default;
+  /// Takes over `other`'s stream, its operation in flight included; `other` is left empty.
   page_stream(page_stream&&) noexcept = default;
+  /// Cancels this stream's outstanding work (as destroying it would), then takes over
+  /// `other`'s stream; `other` is left empty.
   page_stream& operator=(page_stream&&) noexcept;
   page_stream(page_stream const&) = delete;
   page_stream& operator=(page_stream const&) = delete;
   ~page_stream();
 
+  /// Completion signature of `async_next`: the next page, or `std::nullopt` after the last
+  /// one.
   using next_signature = void(boost::system::error_code, std::optional<user_data_page>);
 
   /// Fetches the next page. Completes with the page, with `std::nullopt` after the last
@@ -128,6 +139,7 @@ class client {
   /// The same, with per-stream options (format, a retry observer of this stream's own).
   page_stream async_fetch_all_user_data(user_data_request request, fetch_options options) const;
 
+  /// Completion signature of `async_fetch_user_data`.
   using user_data_signature = void(boost::system::error_code, user_data);
 
   /// Fetches every page of one user and merges them into one value.
@@ -137,6 +149,9 @@ class client {
                                     &client::start_fetch_user_data, std::move(request),
                                     nullptr, std::forward<CompletionToken>(token));
   }
+  /// The same; `details` receives the outcome just before the handler runs (the failure's
+  /// details, or a default `error_details` on success) and must stay alive until then. Not
+  /// written with `boost::asio::use_awaitable` itself: a failure throws `velt::error` instead.
   template <class CompletionToken>
   auto async_fetch_user_data(user_data_request request, error_details& details,
                              CompletionToken&& token) const {
@@ -147,6 +162,7 @@ class client {
 
   // ---- Delete All User Data -----------------------------------------------------------
 
+  /// Completion signature of `async_delete_all_user_data`.
   using delete_job_signature = void(boost::system::error_code, delete_job);
 
   /// Queues deletion of the users' data. The request is never resent once it may have
@@ -160,6 +176,9 @@ class client {
                                      std::move(request), nullptr,
                                      std::forward<CompletionToken>(token));
   }
+  /// The same; `details` receives the outcome just before the handler runs (the failure's
+  /// details, or a default `error_details` on success) and must stay alive until then. Not
+  /// written with `boost::asio::use_awaitable` itself: a failure throws `velt::error` instead.
   template <class CompletionToken>
   auto async_delete_all_user_data(delete_user_data_request request, error_details& details,
                                   CompletionToken&& token) const {
@@ -170,6 +189,8 @@ class client {
 
   // ---- Get Delete All User Data Status ---------------------------------------------
 
+  /// Completion signature of `async_get_delete_user_data_status` and
+  /// `async_wait_for_deletion`.
   using delete_status_signature = void(boost::system::error_code, delete_status);
 
   /// Reads the progress of a deletion job.
@@ -180,6 +201,9 @@ class client {
                                         std::move(request), nullptr,
                                         std::forward<CompletionToken>(token));
   }
+  /// The same; `details` receives the outcome just before the handler runs (the failure's
+  /// details, or a default `error_details` on success) and must stay alive until then. Not
+  /// written with `boost::asio::use_awaitable` itself: a failure throws `velt::error` instead.
   template <class CompletionToken>
   auto async_get_delete_user_data_status(delete_status_request request, error_details& details,
                                          CompletionToken&& token) const {
@@ -197,6 +221,9 @@ class client {
                                         std::move(request), nullptr,
                                         std::forward<CompletionToken>(token));
   }
+  /// The same; `details` receives the outcome just before the handler runs (the failure's
+  /// details, or a default `error_details` on success) and must stay alive until then. Not
+  /// written with `boost::asio::use_awaitable` itself: a failure throws `velt::error` instead.
   template <class CompletionToken>
   auto async_wait_for_deletion(wait_for_deletion_request request, error_details& details,
                                CompletionToken&& token) const {
@@ -207,8 +234,8 @@ class client {
 
   // ---- Management -----------------------------------------------------------------------
 
-  /// Replaces the auth token used by requests sent from now on (e.g. after a rotation in
-  /// the Velt console). Throws `velt::error` (invalid_request) for an empty token or one
+  /// Replaces the auth token used by requests sent from now on (after a rotation in the
+  /// Velt console, say). Throws `velt::error` (invalid_request) for an empty token or one
   /// containing CR, LF or NUL.
   void set_auth_token(std::string auth_token);
 

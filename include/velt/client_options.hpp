@@ -29,8 +29,12 @@ using namespace std::chrono_literals;
 /// never less than the server's `Retry-After` (clamped to `max_retry_after`).
 struct retry_options {
   unsigned max_attempts = 6;  ///< attempts per request, the first included (1: no retries)
+  /// Bound on the delay before the first retry (the delay is uniform below it).
   std::chrono::milliseconds initial_backoff = 200ms;
+  /// Cap on that bound as it grows; a server's Retry-After may still ask for longer (up to
+  /// `max_retry_after`).
   std::chrono::milliseconds max_backoff = 30s;
+  /// Growth of the bound per retry; values below 1 count as 1.
   double multiplier = 2.0;
   std::chrono::milliseconds max_retry_after = 60s;  ///< cap on a server's Retry-After
 
@@ -41,6 +45,7 @@ struct retry_options {
   /// Throttling answers that carry a Retry-After (the server's own pacing) take no token.
   /// `budget_max_tokens = 0` disables the budget.
   double budget_max_tokens = 100;
+  /// Tokens each success puts back into the budget.
   double budget_token_ratio = 0.1;
 };
 
@@ -80,6 +85,7 @@ struct client_options {
   std::string auth_token;                         ///< x-velt-auth-token (secret)
   std::string ca_file;        ///< PEM CA bundle; empty: the system trust store
   bool allow_plain_http = false;  ///< permit an http:// base URL (tests, benchmarks)
+  /// Which API version's paths requests use.
   api_version version = api_version::v2;
 
   std::size_t max_connections = 32;  ///< pool size per origin (connections open at once)
@@ -88,7 +94,9 @@ struct client_options {
   /// Optional deadline for a whole page_stream / merged fetch (0: none).
   std::chrono::milliseconds stream_deadline = 0ms;
 
+  /// Connect, handshake, whole-request and idle-read timeouts.
   timeout_options timeouts;
+  /// Retries of failed requests (`client::retry_policy()` returns it).
   retry_options retry;
   wire::decode_limits limits;               ///< body size and JSON depth
   std::size_t max_header_bytes = 64u << 10; ///< response header block
@@ -114,6 +122,7 @@ struct client_options {
   /// to another thread and back would cost more than the decode.
   std::size_t decode_elsewhere_min_bytes = 64u << 10;
 
+  /// The User-Agent header of every request; non-empty, without control characters.
   std::string user_agent = "velt-gdpr-cpp/0.1";
   log_function log;  ///< empty: no logging
   /// Called before each retry's backoff (from the operation's strand; must not block).
@@ -123,6 +132,7 @@ struct client_options {
 
 /// Options of one page stream (`client::async_fetch_all_user_data`).
 struct fetch_options {
+  /// How the stream delivers its pages' items.
   page_format format = page_format::parsed;
   /// Called before each retry of this stream's requests, after `client_options::on_retry`
   /// (on the stream's strand; must not block). Lets a batch run that shares the client
@@ -137,7 +147,9 @@ struct fetch_options {
 
 /// Polling of a deletion job by `client::async_wait_for_deletion`.
 struct wait_for_deletion_request {
+  /// The job to wait for (`delete_job::job_id`); required, non-empty.
   std::string job_id{};
+  /// Time between two polls; must be positive (else `errc::invalid_request`).
   std::chrono::milliseconds poll_interval = 5s;
   std::chrono::milliseconds timeout = 24h;  ///< Velt documents up to 24 hours
   /// Called after each successful poll (on the operation's strand); may be empty.
@@ -155,15 +167,37 @@ struct client_stats {
   std::uint64_t stale_resends = 0;     ///< requests resent because a pooled connection was dead
   std::uint64_t budget_exhausted = 0;  ///< failures not retried because the budget was spent
   std::chrono::milliseconds time_throttled{0};  ///< summed backoff after throttling answers
+  /// @var bytes_sent
+  /// HTTP bytes written: request heads and bodies, every attempt (TLS records not counted).
+  /// @var bytes_received
+  /// HTTP bytes of responses read: heads and bodies, interim (1xx) responses included.
   std::uint64_t bytes_sent = 0, bytes_received = 0;
+  /// @var connections_opened
+  /// Connections opened (counted once TCP is connected, before any TLS handshake).
+  /// @var connections_reused
+  /// Requests sent on an idle pooled connection instead of a new one.
+  /// @var connections_closed
+  /// Connections closed (after being opened), for any reason.
   std::uint64_t connections_opened = 0, connections_reused = 0, connections_closed = 0;
+  /// @var tls_handshakes_full
+  /// TLS handshakes that negotiated a new session.
+  /// @var tls_handshakes_resumed
+  /// TLS handshakes that resumed a session the client had cached.
   std::uint64_t tls_handshakes_full = 0, tls_handshakes_resumed = 0;
   std::uint64_t pages = 0;           ///< user-data pages decoded successfully
   std::size_t connections_open = 0;  ///< open now (idle and busy)
   std::size_t connections_idle = 0;  ///< idle in the pool now
   std::size_t connections_open_max = 0;  ///< the most ever open at once (≤ max_connections)
   /// Latency of successful requests, from sending to the complete response.
+  /// `latency_p50` is the median; percentiles are read from buckets about 9 % wide (the
+  /// upper edge of the one that holds them, at most `latency_max`).
   std::chrono::microseconds latency_p50{0}, latency_p90{0}, latency_p99{0}, latency_max{0};
+  /// @var latency_p90
+  /// The 90th percentile of the latency (see `latency_p50`).
+  /// @var latency_p99
+  /// The 99th percentile of the latency (see `latency_p50`).
+  /// @var latency_max
+  /// The longest latency seen.
 };
 
 }  // namespace velt

@@ -50,7 +50,7 @@ std::string_view to_string(status s) noexcept;
 std::optional<status> status_from_string(std::string_view name) noexcept;
 
 /// The canonical status for an HTTP status code when the body names none
-/// (e.g. an HTML 502 page from a gateway): 400→INVALID_ARGUMENT, 401→UNAUTHENTICATED,
+/// (an HTML 502 page from a gateway, say): 400→INVALID_ARGUMENT, 401→UNAUTHENTICATED,
 /// 403→PERMISSION_DENIED, 404→NOT_FOUND, 408→DEADLINE_EXCEEDED, 409→ABORTED,
 /// 429→RESOURCE_EXHAUSTED, 500→INTERNAL, 501→UNIMPLEMENTED, 502/503→UNAVAILABLE,
 /// 504→DEADLINE_EXCEEDED, other 4xx→FAILED_PRECONDITION, other 5xx→INTERNAL, else UNKNOWN.
@@ -66,6 +66,8 @@ bool is_retryable(status s) noexcept;
 
 /// The error category of `velt::status` values (name `"velt.status"`).
 boost::system::error_category const& status_category() noexcept;
+/// `s` as an error code of `status_category()`; lets a `velt::status` convert to
+/// `boost::system::error_code`.
 boost::system::error_code make_error_code(status s) noexcept;
 
 /// Problems the client itself detects (category `"velt.client"`). Each maps to a
@@ -83,6 +85,8 @@ enum class errc : int {
 
 /// The error category of `velt::errc` values (name `"velt.client"`).
 boost::system::error_category const& client_category() noexcept;
+/// `e` as an error code of `client_category()`; lets a `velt::errc` convert to
+/// `boost::system::error_code`.
 boost::system::error_code make_error_code(errc e) noexcept;
 
 /// The canonical status of any error code: velt statuses as they are (values outside the
@@ -176,8 +180,11 @@ error_details make_error_details(boost::system::error_code code, std::string mes
 /// everything. Copying never throws (the details are shared, immutable).
 class error : public boost::system::system_error {
  public:
+  /// An exception for `details`: `code()` is `details.code`, `what()` its `to_string()`.
   explicit error(error_details details);
+  /// Everything known about the failure.
   error_details const& details() const noexcept { return *details_; }
+  /// The canonical status, `details().status`.
   velt::status status() const noexcept { return details_->status; }
   /// `details().to_string()`: e.g. "PERMISSION_DENIED (HTTP 403): Invalid API key".
   char const* what() const noexcept override { return what_->c_str(); }

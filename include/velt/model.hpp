@@ -55,7 +55,9 @@ enum class page_format {
 /// server order. The views point into the page's own copy of the response body and stay
 /// valid as long as the page (or a copy of it) lives.
 struct raw_feature {
+  /// The feature's key in the page's `data` object.
   std::string name{};
+  /// The JSON text of each item, in server order.
   std::vector<std::string_view> items{};
   /// The array's content between its brackets, as sent: the items and what separates them.
   /// On a page with `raw_items_compact()`, exactly the items joined by commas.
@@ -85,8 +87,11 @@ class user_data_page {
 
   /// The known features; an empty array when the page does not carry the key.
   boost::json::array const& comments() const noexcept { return feature("comments"); }
+  /// `feature("reactions")`.
   boost::json::array const& reactions() const noexcept { return feature("reactions"); }
+  /// `feature("recordings")`.
   boost::json::array const& recordings() const noexcept { return feature("recordings"); }
+  /// `feature("notifications")`.
   boost::json::array const& notifications() const noexcept { return feature("notifications"); }
   /// Any feature by name; an empty array when missing or not an array (`null`). The
   /// decoder refuses pages with other non-array members of `data`.
@@ -95,10 +100,13 @@ class user_data_page {
   /// The token for the next page; `std::nullopt` on the last page (the server sent the
   /// key absent, `null` or `""`).
   std::optional<std::string> const& next_page_token() const noexcept { return next_; }
+  /// True on the last page: `next_page_token()` is `std::nullopt`.
   bool is_last() const noexcept { return !next_.has_value(); }
 
   /// 0-based position of this page in its user's stream.
   std::size_t index() const noexcept { return index_; }
+  /// Sets `index()`. A stream numbers the pages it delivers; code that continues a user's
+  /// export from a saved token renumbers them (`velt::batch_exporter` does).
   void set_index(std::size_t i) noexcept { index_ = i; }
 
   /// Items on this page: the sizes of all feature arrays added up (known and unknown
@@ -112,6 +120,7 @@ class user_data_page {
                                  std::optional<std::string> next_page_token, bool compact,
                                  std::size_t index = 0);
 
+  /// Whether the page carries `data()` (`parsed`) or `raw_features()` (`raw`).
   page_format format() const noexcept { return format_; }
   /// The features of a `raw` page in server order, each item the exact JSON text the
   /// server sent (valid JSON, valid UTF-8; numbers spelled as sent). Empty for a `parsed`
@@ -135,6 +144,8 @@ class user_data_page {
 
 /// A queued deletion job. Both documented success envelopes decode to this.
 struct delete_job {
+  /// The job's id (non-empty), for `delete_status_request::job_id` or
+  /// `wait_for_deletion_request::job_id`.
   std::string job_id;
   /// Present in one of the two envelopes; left out when not a non-negative integer (it is
   /// informational, and the job is queued either way).
@@ -144,7 +155,10 @@ struct delete_job {
 
 /// Progress of a deletion job.
 struct delete_status {
+  /// Whether the job has finished deleting (`isDeleteCompleted`).
   bool is_delete_completed = false;
+  /// Tasks of the job not done yet (`tasksLeft`); 0 for a completed job whose answer left it
+  /// out.
   std::int64_t tasks_left = 0;
   /// Epoch milliseconds; left out when absent or not an integer (informational).
   std::optional<std::int64_t> last_task_completed_time;

@@ -29,6 +29,8 @@ using result = boost::system::result<T, error_details>;
 
 }  // namespace velt
 
+/// Sans-I/O encoding of requests and decoding of responses of the three endpoints (no
+/// sockets, no clock), for callers who bring their own HTTP stack.
 namespace velt::wire {
 
 /// The three endpoints.
@@ -44,7 +46,10 @@ std::string_view path(endpoint e, api_version v = api_version::v2) noexcept;
 /// bytes); a page token, when present, the same. Fields are checked in declaration order
 /// and the first problem is reported.
 std::optional<error_details> validate(user_data_request const& r);
+/// The same for a deletion request: `user_ids` must hold at least one id, and every user
+/// id and organization id is checked as above.
 std::optional<error_details> validate(delete_user_data_request const& r);
+/// The same for a status request: its `job_id`.
 std::optional<error_details> validate(delete_status_request const& r);
 
 /// The JSON request body: `{"data": {...}}` with the API's camelCase keys
@@ -52,7 +57,9 @@ std::optional<error_details> validate(delete_status_request const& r);
 /// order; `pageToken` and `organizationIds` are omitted when absent/empty. Strings are
 /// escaped by Boost.JSON's serializer, otherwise byte-for-byte. Does not validate.
 std::string encode(user_data_request const& r);
+/// The same for a deletion request: `userIds`, then `organizationIds` unless empty.
 std::string encode(delete_user_data_request const& r);
+/// The same for a status request: `jobId`.
 std::string encode(delete_status_request const& r);
 
 /// Bounds on what a server can make the decoder hold.
@@ -122,14 +129,18 @@ result<user_data_page> decode_user_data_raw(http_response_view const& r,
                                             std::chrono::system_clock::time_point now =
                                                 std::chrono::system_clock::now());
 
-/// Appends `json` (one valid JSON text, e.g. a raw item) to `out` without the whitespace
+/// Appends `json` (one valid JSON text, such as a raw item) to `out` without the whitespace
 /// outside its strings.
 void append_compact_json(std::string& out, std::string_view json);
 
+/// Decodes a Delete All User Data response (envelopes and errors as for
+/// `decode_user_data`).
 result<delete_job> decode_delete_job(http_response_view const& r,
                                      decode_limits const& limits = {},
                                      std::chrono::system_clock::time_point now =
                                          std::chrono::system_clock::now());
+/// Decodes a Get Delete All User Data Status response (envelopes and errors as for
+/// `decode_user_data`).
 result<delete_status> decode_delete_status(http_response_view const& r,
                                            decode_limits const& limits = {},
                                            std::chrono::system_clock::time_point now =

@@ -17,6 +17,9 @@
 #include <string_view>
 #include <vector>
 
+/// A local, Velt-compatible HTTPS server for tests, demos and benchmarks
+/// (`velt::mock::server`, CMake target `velt::mock`), and the options that say what it
+/// serves and how it misbehaves.
 namespace velt::mock {
 
 /// How the last page of a user's export says that there is no more data.
@@ -46,9 +49,16 @@ enum class delete_envelope {
 /// round(empty_user_fraction * users) chosen by the seed have no data at all; the rest get
 /// a seeded count in [min_items, max_items] per feature. `server::user_summaries()` tells.
 struct data_profile {
+  /// Seeds every random choice: which users are empty, item counts and contents, and (unless
+  /// `server_options::token_secret` is set) the page-token key; faults and job ids too.
   std::uint64_t seed = 1;
   std::string organization_id = "org-1";  ///< the one organization with data
+  /// Regular users: `user_id(1)` to `user_id(users)`.
   std::size_t users = 20;
+  /// @var min_items
+  /// The fewest items per feature of a user that is neither heavy nor empty: each gets a
+  /// seeded count from `min_items` to `max_items` (more than `max_items` throws
+  /// std::invalid_argument when the server starts).
   std::size_t min_items = 0, max_items = 250;    ///< per user per feature
   double empty_user_fraction = 0.1;              ///< users with no data at all
   std::size_t heavy_users = 1;                   ///< users with thousands of items
@@ -56,6 +66,7 @@ struct data_profile {
   /// recordings a quarter, notifications 80 %, so features run out at different pages.
   std::size_t heavy_items = 2000;
   std::size_t page_size = 100;                   ///< items per feature per page (>= 1)
+  /// How the users' last pages say that there is no more data.
   end_of_data end = end_of_data::mixed;
   bool extra_feature = false;  ///< also emit the undocumented feature "userProfiles" (on page 0)
   /// Some users (user-0003, user-0008, user-0013, ... when they have data) get one page whose
@@ -93,6 +104,7 @@ enum class fault_kind {
 /// request number), at most `max_times` times. Latency faults add up; of the other kinds,
 /// the first firing fault in insertion order acts. Requests to `/_mock/...` never match.
 struct fault {
+  /// What the fault does.
   fault_kind kind = fault_kind::latency;
   double probability = 1.0;                       ///< in [0, 1]
   std::optional<std::string> user_id{};             ///< requests naming this user (get: userId, delete: userIds)
@@ -100,6 +112,9 @@ struct fault {
   std::optional<std::uint64_t> nth_request{};       ///< only the n-th request (1-based, since start or reset_stats())
   std::optional<std::uint64_t> max_times{};         ///< stop after firing this many times
   std::optional<wire::endpoint> endpoint{};         ///< only this endpoint (either API version)
+  /// @var latency
+  /// For `latency`: the delay before the response, plus up to `jitter` drawn per request;
+  /// for `slow_drip`: the pause between writes (0: 20 ms). Neither may be negative.
   std::chrono::milliseconds latency{0}, jitter{0};///< latency fault; slow_drip pause between writes
   unsigned http_status = 503;                     ///< http_error_json / http_error_html / unavailable
   /// throttle_429 / resource_exhausted: the Retry-After value sent verbatim ("N" seconds or an
@@ -124,6 +139,7 @@ enum class rate_limit_answer {
 struct rate_limit {
   double per_second = 0;  ///< > 0
   std::size_t burst = 1;  ///< >= 1
+  /// How a refused request is answered.
   rate_limit_answer answer = rate_limit_answer::retry_after;
 };
 
@@ -132,6 +148,7 @@ struct rate_limit {
 /// "Rate limit exceeded. Try again after 1 minute." (the window named: "1 minute",
 /// "N minutes" for whole minutes, "1 second" / "N seconds" otherwise), no `Retry-After`.
 struct request_quota {
+  /// API requests admitted per window.
   std::uint64_t requests = 0;
   std::chrono::seconds window{60};  ///< >= 1 s
 };
@@ -151,12 +168,18 @@ enum class outage_mode {
 
 /// A window of time, from the server's start, during which the service is down.
 struct outage_window {
+  /// @var start
+  /// When the outage begins, counted from the server's start.
+  /// @var duration
+  /// How long it lasts.
   std::chrono::milliseconds start{0}, duration{0};
+  /// What the server does during it.
   outage_mode mode = outage_mode::refuse;
 };
 
 /// How to start a server.
 struct server_options {
+  /// The IP address to listen on (an address, not a host name).
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;  ///< 0: an ephemeral port
   unsigned threads = 1;    ///< threads running the server's io_context
@@ -164,15 +187,28 @@ struct server_options {
   /// PEM files. Empty cert_file/key_file: a throw-away CA and server certificate are generated
   /// at start-up and the CA is written to `work_dir/ca.pem`. ca_file is only reported.
   std::string cert_file, key_file, ca_file;
+  /// @var key_file
+  /// The private key of `cert_file` (PEM); the two are given together or not at all.
+  /// @var ca_file
+  /// With `cert_file` and `key_file`: the file `server::ca_file()` reports (never read).
   std::vector<std::string> cert_hosts = {"127.0.0.1", "localhost"};  ///< SANs of the generated cert
   bool cert_expired = false;  ///< the generated server certificate was valid only in the past
+  /// @var api_key
+  /// The API key every API request must carry (`x-velt-api-key`): without one it gets
+  /// HTTP 400 INVALID_ARGUMENT, with another one 403 PERMISSION_DENIED.
+  /// @var auth_token
+  /// The auth token every API request must carry (`x-velt-auth-token`): without one it gets
+  /// HTTP 400 INVALID_ARGUMENT, with another one 401 UNAUTHENTICATED.
   std::string api_key = "test-api-key", auth_token = "test-auth-token";
+  /// The data set it serves.
   data_profile data;
   std::size_t delete_tasks = 3;                         ///< tasks per deletion job (0: done at once)
   std::chrono::milliseconds delete_task_duration{50};   ///< time each task takes
+  /// The success envelope of Delete All User Data answers.
   delete_envelope delete_shape = delete_envelope::result;
   /// Close keep-alive connections idle this long without notice (no close_notify). 0: never.
   std::chrono::milliseconds idle_timeout{0};
+  /// Faults from the start (`server::add_fault` adds more while it serves).
   std::vector<fault> faults;
   /// Where the generated CA file goes. Empty: a fresh directory under the system temp
   /// directory, removed again when the server is destroyed.
@@ -190,11 +226,14 @@ struct server_options {
   /// fault, and counts in one `server_stats::refused_*` counter. Checked in the order outage,
   /// max_concurrent, rate_limit, quota; a request refused by one does not use up the others.
   std::optional<rate_limit> rate;
+  /// A fixed-window quota; none: no quota.
   std::optional<request_quota> quota;
   /// More API requests than this being handled at once (read, not yet answered): HTTP 503.
   /// 0: no limit.
   std::size_t max_concurrent = 0;
+  /// How requests over `max_concurrent` are answered.
   busy_answer busy = busy_answer::envelope;
+  /// A scheduled outage; none: no outage.
   std::optional<outage_window> outage;
   /// Receives one line per event (connections, requests, faults) when set, from the server's
   /// threads concurrently. Never given secrets.
@@ -203,32 +242,38 @@ struct server_options {
 
 /// `"throttle_429"` etc.: the enumerator's name.
 std::string_view to_string(fault_kind k) noexcept;
+/// The inverse of `to_string`: the value of exactly that name, else `std::nullopt`.
 std::optional<fault_kind> fault_kind_from_string(std::string_view name) noexcept;
 /// `"absent"`, `"null"`, `"empty"`, `"mixed"`.
 std::string_view to_string(end_of_data e) noexcept;
+/// The inverse of `to_string`: the value of exactly that name, else `std::nullopt`.
 std::optional<end_of_data> end_of_data_from_string(std::string_view name) noexcept;
 /// `"status_code"`, `"result"`.
 std::string_view to_string(delete_envelope e) noexcept;
+/// The inverse of `to_string`: the value of exactly that name, else `std::nullopt`.
 std::optional<delete_envelope> delete_envelope_from_string(std::string_view name) noexcept;
 
 /// `"plain"`, `"retry-after"`, `"envelope"`.
 std::string_view to_string(rate_limit_answer a) noexcept;
+/// The inverse of `to_string`: the value of exactly that name, else `std::nullopt`.
 std::optional<rate_limit_answer> rate_limit_answer_from_string(std::string_view name) noexcept;
 /// `"envelope"`, `"html"`.
 std::string_view to_string(busy_answer a) noexcept;
+/// The inverse of `to_string`: the value of exactly that name, else `std::nullopt`.
 std::optional<busy_answer> busy_answer_from_string(std::string_view name) noexcept;
 /// `"refuse"`, `"html503"`.
 std::string_view to_string(outage_mode m) noexcept;
+/// The inverse of `to_string`: the value of exactly that name, else `std::nullopt`.
 std::optional<outage_mode> outage_mode_from_string(std::string_view name) noexcept;
 
 /// `R[,BURST]`: R requests per second (a decimal, > 0), BURST >= 1 (default 1); answer
 /// left at its default. Throws std::invalid_argument.
 rate_limit parse_rate_limit(std::string_view spec);
-/// `N/SECONDS`, e.g. `30/60`; SECONDS may carry a unit (`30/1m`, `5/10s`). Throws
+/// `N/SECONDS`, such as `30/60`; SECONDS may carry a unit (`30/1m`, `5/10s`). Throws
 /// std::invalid_argument.
 request_quota parse_quota(std::string_view spec);
 /// `START+DURATION` from the server's start, each a number with unit `ms`, `s` or `m`
-/// (bare: seconds), e.g. `2s+4s`, `500ms+1.5s`; mode left at its default. Throws
+/// (bare: seconds), such as `2s+4s`, `500ms+1.5s`; mode left at its default. Throws
 /// std::invalid_argument.
 outage_window parse_outage(std::string_view spec);
 /// A duration as parse_outage reads it: `250ms`, `2s`, `1.5s`, `1m`, `3` (seconds).

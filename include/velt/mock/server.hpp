@@ -35,13 +35,19 @@ namespace velt::mock {
 /// A snapshot of the server's counters. "Requests" are HTTP requests read from clients on
 /// any path except `/_mock/...`, including those answered by a fault.
 struct server_stats {
+  /// HTTP requests read on any path but `/_mock/...`, refused and faulted ones included.
   std::uint64_t requests = 0;
+  /// Connections accepted and served (those reset at accept during an outage count in
+  /// `refused_outage` instead).
   std::uint64_t connections_accepted = 0;
   std::uint64_t handshakes_full = 0;      ///< TLS handshakes that created a session
   std::uint64_t handshakes_resumed = 0;   ///< TLS handshakes that resumed one (SSL_session_reused)
+  /// TLS handshakes that failed or timed out.
   std::uint64_t handshake_failures = 0;
   std::uint64_t faults_injected = 0;      ///< all kinds together
+  /// Connections open now.
   std::uint64_t active_connections = 0;
+  /// The most connections open at once, since the start or `reset_stats()`.
   std::uint64_t max_active_connections = 0;
   std::uint64_t idle_closes = 0;          ///< connections closed by idle_timeout
   std::uint64_t pages_served = 0;         ///< get-user-data success bodies written in full
@@ -49,16 +55,30 @@ struct server_stats {
   /// Requests refused by the limits of server_options (one counter per limit). Share refused:
   /// refused() / requests. refused_outage also counts connections reset at accept.
   std::uint64_t refused_rate = 0, refused_quota = 0, refused_concurrency = 0, refused_outage = 0;
+  /// @var refused_quota
+  /// Requests refused by `server_options::quota`.
+  /// @var refused_concurrency
+  /// Requests refused by `server_options::max_concurrent`.
+  /// @var refused_outage
+  /// Requests refused by `server_options::outage`, and connections reset at accept.
+
+  /// All refusals: the four `refused_*` counters added up.
   std::uint64_t refused() const noexcept { return refused_rate + refused_quota + refused_concurrency + refused_outage; }
+  /// Faults fired, per kind.
   std::map<fault_kind, std::uint64_t> faults_by_kind;
+  /// Requests per endpoint (requests to other paths are counted only in `requests`).
   std::map<wire::endpoint, std::uint64_t> requests_by_endpoint;
   /// get-user-data requests per (user id, page index); page 0 is the request without a token.
   /// Requests with a token that does not verify are not counted here.
   std::map<std::pair<std::string, std::size_t>, std::uint64_t> page_requests;
 
+  /// The `page_requests` of one page of one user (0 when none).
   std::uint64_t requests_for(std::string const& user_id, std::size_t page) const;
+  /// The `page_requests` of every page of one user, added up.
   std::uint64_t requests_for_user(std::string const& user_id) const;
+  /// The `faults_by_kind` of one kind (0 when none fired).
   std::uint64_t faults_of(fault_kind k) const;
+  /// The `requests_by_endpoint` of one endpoint (0 when none).
   std::uint64_t requests_to(wire::endpoint e) const;
   /// The JSON that `GET /_mock/stats` returns: the scalar counters by name,
   /// "faults_by_kind": {kind: n}, "requests_by_endpoint": {"get"|"delete"|"status": n},
@@ -68,13 +88,24 @@ struct server_stats {
 
 /// What the data set holds for one user (now: a completed deletion empties it).
 struct user_summary {
+  /// The user's id.
   std::string user_id;
+  /// @var comments
+  /// Items of `comments` (0 for a deleted user, as for the other features).
+  /// @var reactions
+  /// Items of `reactions`.
+  /// @var recordings
+  /// Items of `recordings`.
+  /// @var notifications
+  /// Items of `notifications`.
   std::size_t comments = 0, reactions = 0, recordings = 0, notifications = 0;
   std::size_t pages = 1;                   ///< pages a full export takes
   std::optional<std::size_t> empty_page;   ///< the page whose arrays are all empty, if any
   end_of_data end = end_of_data::absent;   ///< how its last page ends (never `mixed`)
+  /// One of the `data_profile::heavy_users`.
   bool heavy = false;
   bool deleted = false;                    ///< a deletion job for the user has completed
+  /// The four counts added up.
   std::size_t items() const noexcept { return comments + reactions + recordings + notifications; }
 };
 
@@ -91,13 +122,19 @@ class server {
 
   /// "https://127.0.0.1:PORT" ("http://..." when tls is false).
   std::string url() const;
+  /// `server_options::host`.
   std::string const& host() const noexcept;
+  /// The port it listens on (the ephemeral one when `server_options::port` was 0).
   std::uint16_t port() const noexcept;
   /// PEM of the CA that signed the server certificate (the given ca_file with own certs).
   std::filesystem::path ca_file() const;
+  /// `server_options::api_key`, the API key requests must carry.
   std::string const& api_key() const noexcept;
+  /// `server_options::auth_token`, the auth token requests must carry.
   std::string const& auth_token() const noexcept;
+  /// The organization with data, `data_profile::organization_id`.
   std::string const& organization_id() const noexcept;
+  /// The options it was made with.
   server_options const& options() const noexcept;
 
   /// Every user of the data set, in order.
@@ -119,10 +156,12 @@ class server {
 
   /// Faults can be changed while serving; they apply to requests read afterwards.
   void add_fault(fault f);
+  /// Removes every fault (the latency of `set_latency` stays).
   void clear_faults();
   /// A latency applied to every request (replaces the previous one; 0, 0 removes it).
   void set_latency(std::chrono::milliseconds fixed, std::chrono::milliseconds jitter);
 
+  /// A snapshot of the counters.
   server_stats stats() const;
   /// Zeroes every counter except active_connections, and restarts the request numbering
   /// that `fault::nth_request` refers to.
