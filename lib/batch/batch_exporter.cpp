@@ -71,7 +71,7 @@ detail::export_run::export_run(client c, batch_options o)
     : cl(std::move(c)),
       options(std::move(o)),
       control(asio::make_strand(cl.get_executor())),
-      pacer(options.max_rate, options.concurrency),
+      pacer(options.max_rate),
       credentials(options.refusals_that_stop),
       attempts_per_page(cl.retry_policy().max_attempts) {}
 

@@ -42,15 +42,8 @@ pacing_clock::duration user_backoff(unsigned n, double u01) noexcept {
       std::chrono::duration<double, std::milli>(ceiling_ms * u));
 }
 
-run_pacer::run_pacer(std::optional<double> max_rate, std::size_t concurrency,
-                     circuit_breaker_options breaker)
-    : rate_(rate_controller_options{.max_rate = max_rate}),
-      breaker_(breaker),
-      concurrency_(std::max<std::size_t>(concurrency, 1)) {}
-
-void run_pacer::ended() noexcept {
-  if (in_flight_ > 0) --in_flight_;
-}
+run_pacer::run_pacer(std::optional<double> max_rate, circuit_breaker_options breaker)
+    : rate_(rate_controller_options{.max_rate = max_rate}), breaker_(breaker) {}
 
 run_pacer::decision run_pacer::try_acquire(pacing_clock::time_point now) {
   std::lock_guard lock(mutex_);
@@ -67,7 +60,6 @@ run_pacer::decision run_pacer::try_acquire(pacing_clock::time_point now) {
     return {false, {}, r.wait};
   }
   if (throttle_pause_since_ && !rate_.stats(now).paused_until) throttle_pause_since_.reset();
-  ++in_flight_;
   return {true, pacer_permit{now, b.what == circuit_breaker::verdict::granted_as_probe}, {}};
 }
 
@@ -83,7 +75,6 @@ run_pacer::change run_pacer::close_if_reopened(pacing_clock::time_point now, boo
 run_pacer::change run_pacer::on_answer(pacing_clock::time_point now, pacer_permit const& p,
                                        bool success) {
   std::lock_guard lock(mutex_);
-  ended();
   bool const was_open = breaker_.current() != circuit_breaker::state::closed;
   if (was_open) last_open_ = breaker_.open_since().value_or(now);
   if (success) {
@@ -99,7 +90,6 @@ run_pacer::change run_pacer::on_answer(pacing_clock::time_point now, pacer_permi
 run_pacer::change run_pacer::on_throttled(pacing_clock::time_point now, pacer_permit const& p,
                                           std::optional<pacing_clock::duration> wait) {
   std::lock_guard lock(mutex_);
-  ended();
   bool const was_open = breaker_.current() != circuit_breaker::state::closed;
   if (was_open) last_open_ = breaker_.open_since().value_or(now);
   // A throttling answer is an answer: the upstream is up.
@@ -117,7 +107,6 @@ run_pacer::change run_pacer::on_throttled(pacing_clock::time_point now, pacer_pe
 
 run_pacer::change run_pacer::on_outage(pacing_clock::time_point now, pacer_permit const& p) {
   std::lock_guard lock(mutex_);
-  ended();
   change c;
   c.breaker_opened = breaker_.on_failure(now, /*outage=*/true, p.probe);
   return c;
@@ -125,7 +114,6 @@ run_pacer::change run_pacer::on_outage(pacing_clock::time_point now, pacer_permi
 
 void run_pacer::on_abandoned(pacer_permit const& p) {
   std::lock_guard lock(mutex_);
-  ended();
   breaker_.release(p.probe);
 }
 

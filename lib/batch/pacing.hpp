@@ -53,9 +53,8 @@ struct pacer_permit {
 /// The rate controller and the breaker of one run. Thread-safe.
 class run_pacer {
  public:
-  /// `max_rate`: requests per second, never exceeded (none when unset); `concurrency`: the
-  /// most requests the run has in flight.
-  run_pacer(std::optional<double> max_rate, std::size_t concurrency, circuit_breaker_options breaker = {});
+  /// `max_rate`: requests per second, never exceeded (none when unset).
+  explicit run_pacer(std::optional<double> max_rate, circuit_breaker_options breaker = {});
 
   /// Either a permit or how long to wait before asking again.
   struct decision {
@@ -97,15 +96,12 @@ class run_pacer {
 
  private:
   change close_if_reopened(pacing_clock::time_point now, bool was_open);
-  void ended() noexcept;  // a permit's request is over
 
   mutable std::mutex mutex_;
   rate_controller rate_;
   circuit_breaker breaker_;
   std::optional<pacing_clock::time_point> throttle_pause_since_;
   pacing_clock::time_point last_open_{};
-  std::size_t const concurrency_;
-  std::size_t in_flight_ = 0;  ///< when the breaker being closed had opened
 };
 
 }  // namespace velt::detail

@@ -39,18 +39,7 @@ void rate_meter::record(clock::time_point now) noexcept {
   ++counts_[static_cast<std::size_t>(idx % buckets)];
 }
 
-double rate_meter::rate(clock::time_point now) const noexcept {
-  if (!first_) return 0;
-  auto const idx = std::max(index_of(now), newest_);
-  auto const oldest = idx - static_cast<std::int64_t>(buckets) + 1;
-  std::uint64_t sum = 0;
-  for (auto j = std::max(oldest, newest_ - static_cast<std::int64_t>(buckets) + 1); j <= newest_; ++j)
-    sum += counts_[static_cast<std::size_t>(j % buckets)];
-  // The window starts at the oldest bucket, or at the first event when later.
-  auto const window_start = std::max(*first_, clock::time_point(bucket_width * oldest));
-  double const span = std::max(seconds(now - window_start), seconds(min_span));
-  return static_cast<double>(sum) / span;
-}
+double rate_meter::rate(clock::time_point now) const noexcept { return recent_rate(now, buckets); }
 
 double rate_meter::recent_rate(clock::time_point now, std::size_t n) const noexcept {
   if (!first_ || n == 0) return 0;
@@ -60,6 +49,7 @@ double rate_meter::recent_rate(clock::time_point now, std::size_t n) const noexc
   std::uint64_t sum = 0;
   for (auto j = std::max(oldest, newest_ - static_cast<std::int64_t>(buckets) + 1); j <= newest_; ++j)
     sum += counts_[static_cast<std::size_t>(j % buckets)];
+  // The window starts at the oldest bucket, or at the first event when later.
   auto const window_start = std::max(*first_, clock::time_point(bucket_width * oldest));
   double const span = std::max(seconds(now - window_start), seconds(min_span));
   return static_cast<double>(sum) / span;
@@ -164,8 +154,8 @@ bool rate_controller::on_throttled(clock::time_point now, clock::time_point sent
   double measured = 0;
   if (same_episode) {
     // Refused again although sent after the cut: what the server let through since the
-    // episode began is its limit (the +1 keeps a few milliseconds without a success from
-    // reading as no limit at all).
+    // episode began is its limit (counted as at least half a success, so that a few
+    // milliseconds without one do not read as no limit at all).
     measured = std::max(static_cast<double>(episode_successes_), 0.5) / std::max(seconds(now - episode_start_), 1e-3);
   } else {
     // A new episode: the rate of successes over the last second, or in the slow start over

@@ -66,7 +66,7 @@ TEST(UserBackoff, FullJitterDoublingUpToFiveSeconds) {
 }
 
 TEST(RunPacer, SlowStartUntilThrottledThenPacedToTheRateFound) {
-  run_pacer p(std::nullopt, 1);
+  run_pacer p(std::nullopt);
   auto t = pacing_clock::time_point{} + 1h;
   int first = 0, second = 0;  // grants in the first and the second 100 ms
   for (; t < pacing_clock::time_point{} + 1h + 200ms; t += 1ms) {
@@ -94,7 +94,7 @@ TEST(RunPacer, SlowStartUntilThrottledThenPacedToTheRateFound) {
 }
 
 TEST(RunPacer, ARetryAfterPausesEveryRequestAndIsShown) {
-  run_pacer p(std::nullopt, 1);
+  run_pacer p(std::nullopt);
   auto const t = pacing_clock::time_point{} + 1h;
   auto d = p.try_acquire(t);
   p.on_throttled(t, d.permit, pacing_clock::duration(2s));
@@ -108,7 +108,7 @@ TEST(RunPacer, ARetryAfterPausesEveryRequestAndIsShown) {
 }
 
 TEST(RunPacer, AnOutagePausesTheRunOneProbeAtATimeAndAnAnswerResumesIt) {
-  run_pacer p(std::nullopt, 1);
+  run_pacer p(std::nullopt);
   auto t = pacing_clock::time_point{} + 1h;
   bool opened = false;
   pacing_clock::time_point opened_at{};
@@ -138,7 +138,7 @@ TEST(RunPacer, AnOutagePausesTheRunOneProbeAtATimeAndAnAnswerResumesIt) {
 }
 
 TEST(RunPacer, AnAbandonedProbeLetsAnotherOneStart) {
-  run_pacer p(std::nullopt, 1);
+  run_pacer p(std::nullopt);
   auto t = pacing_clock::time_point{} + 1h;
   for (int i = 0; i < 5; ++i, t += 50ms) {
     auto d = p.try_acquire(t);
@@ -153,7 +153,7 @@ TEST(RunPacer, AnAbandonedProbeLetsAnotherOneStart) {
 }
 
 TEST(RunPacer, TheHardCapHoldsWithoutAnyThrottle) {
-  run_pacer p(20.0, 1);  // one per 50 ms
+  run_pacer p(20.0);  // one per 50 ms
   auto const t = pacing_clock::time_point{} + 1h;
   EXPECT_TRUE(p.try_acquire(t).granted);
   auto d = p.try_acquire(t);
