@@ -196,6 +196,9 @@ struct server_options {
   std::size_t max_concurrent = 0;
   busy_answer busy = busy_answer::envelope;
   std::optional<outage_window> outage;
+  /// Keep the `data` objects of the last this many API requests (`server::recent_requests`),
+  /// for tests that check what a client sent. 0: none are kept (the default).
+  std::size_t recorded_requests = 0;
   /// Receives one line per event (connections, requests, faults) when set, from the server's
   /// threads concurrently. Never given secrets.
   std::function<void(std::string_view)> logger;
