@@ -71,7 +71,7 @@ struct recorded_request {
   /// Its number (1-based, since start or `server::reset_stats()`, as `fault::nth_request`
   /// counts).
   std::uint64_t number = 0;
-  wire::endpoint endpoint = wire::endpoint::get_user_data;
+  wire::endpoint endpoint = wire::endpoint::get_user_data;  ///< which of the three endpoints (either version)
   /// The body's `data` object as parsed: every member, known to the API or not (the server
   /// ignores the ones it does not know). Empty when the request was refused before its body
   /// was read (credentials) or the body held no `data` object.
