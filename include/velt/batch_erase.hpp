@@ -43,6 +43,9 @@ struct erase_options {
   /// The verification's patience (`batch_options::max_stall`): it waits out throttling
   /// and outages until it has made no progress for this long. Must be > 0.
   std::chrono::milliseconds max_stall = std::chrono::minutes(15);
+  /// More members of the verification's page requests (`batch_options::request_extra`),
+  /// so that it fetches the users as the export did. Not sent with deletion calls.
+  boost::json::object request_extra{};
 };
 
 /// What a batch erase tells as it goes. One call at a time (from the run's strand, or during
@@ -127,7 +130,7 @@ class batch_eraser {
  public:
   /// Validates `options` (throws `velt::error` with `errc::invalid_request` naming the
   /// field: empty organization id, zero batch size or concurrency, a poll interval that is
-  /// not positive). No I/O.
+  /// not positive, a `request_extra` that `wire::validate_extra` refuses). No I/O.
   batch_eraser(client c, erase_options options);
   ~batch_eraser();
   batch_eraser(batch_eraser const&) = delete;

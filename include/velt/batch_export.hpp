@@ -20,6 +20,7 @@
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <chrono>
@@ -147,6 +148,11 @@ struct batch_options {
   /// `raw` gives each item's JSON text as the server sent it (cheap; for code that stores
   /// or forwards items); `parsed` gives Boost.JSON values.
   page_format format = page_format::raw;
+  /// More members of every page request's `data` object (`user_data_request::extra`), for
+  /// every user, on every page, retries and the credential probe included: what newer Velt
+  /// SDKs send (`veltUserIds`, `veltAllOrganizations`, `uniqueId`). Keys the exporter sets
+  /// (`organizationId`, `userId`, `pageToken`) are refused by the constructor.
+  boost::json::object request_extra{};
   /// Page requests per second of the whole run, at most (none: no cap). Below it, the run
   /// finds the rate the server sustains by itself: unlimited until the first throttling
   /// answer, then paced to what the server lets through, probing upward (README
@@ -240,7 +246,7 @@ class batch_exporter {
  public:
   /// Validates `options` (throws `velt::error` with `errc::invalid_request` naming the
   /// field: empty organization id, zero concurrency, a rate that is not positive, a
-  /// `max_stall` that is not). No I/O.
+  /// `max_stall` that is not, a `request_extra` that `wire::validate_extra` refuses). No I/O.
   batch_exporter(client c, batch_options options);
   ~batch_exporter();
   batch_exporter(batch_exporter const&) = delete;

@@ -25,6 +25,12 @@ struct user_data_request {
   std::string organization_id{};            ///< required, non-empty
   std::string user_id{};                    ///< required, non-empty
   std::optional<std::string> page_token{};  ///< omitted on the first page; sent back verbatim
+  /// More members of the request's `data` object, sent as given after the fields above:
+  /// for what newer Velt SDKs send (`veltUserIds`, `veltAllOrganizations`, `uniqueId`),
+  /// which this library passes through without interpreting. A stream sends them with
+  /// every page request. Keys the fields above own (`organizationId`, `userId`,
+  /// `pageToken`; `wire::reserved_user_data_keys`) are refused before any I/O.
+  boost::json::object extra{};
 };
 
 /// `POST /v2/users/data/delete`: queue deletion of users' data.

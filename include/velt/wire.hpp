@@ -8,6 +8,7 @@
 #include <velt/error.hpp>
 #include <velt/model.hpp>
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <boost/system/result.hpp>
 
@@ -39,12 +40,17 @@ enum class endpoint { get_user_data, delete_user_data, delete_status };
 /// The request path, e.g. `/v2/users/data/get`.
 std::string_view path(endpoint e, api_version v = api_version::v2) noexcept;
 
+/// The members of a get-user-data request's `data` object that the fields of
+/// `user_data_request` set: `user_data_request::extra` may not hold them.
+inline constexpr std::string_view reserved_user_data_keys[] = {"organizationId", "userId",
+                                                               "pageToken"};
+
 /// Validation before any I/O. A failure is `errc::invalid_request` (INVALID_ARGUMENT,
 /// attempts 0) with a message that names the field ("user_id is empty", "user_ids is
 /// empty", "user_ids[2] contains a NUL byte", "page_token is not valid UTF-8", ...).
 /// Ids must be non-empty, free of NUL bytes and valid UTF-8 (JSON cannot carry other
-/// bytes); a page token, when present, the same. Fields are checked in declaration order
-/// and the first problem is reported.
+/// bytes); a page token, when present, the same; `extra` as `validate_extra` says.
+/// Fields are checked in declaration order and the first problem is reported.
 std::optional<error_details> validate(user_data_request const& r);
 /// The same for a deletion request: `user_ids` must hold at least one id, and every user
 /// id and organization id is checked as above.
@@ -52,10 +58,22 @@ std::optional<error_details> validate(delete_user_data_request const& r);
 /// The same for a status request: its `job_id`.
 std::optional<error_details> validate(delete_status_request const& r);
 
+/// The problem with the members `user_data_request::extra` would add to a request, as
+/// `validate` reports it (`errc::invalid_request`, the member named after `field`), or
+/// nullopt when they can be sent: a key of `reserved_user_data_keys` ("extra.userId is
+/// reserved: user_id sets it"), a key or string that is not valid UTF-8, a number that is
+/// not finite (JSON has none), or values nested deeper than 64 levels. Any other JSON
+/// value passes, unexamined: the server decides what it means. Messages name members by
+/// key (`extra.veltUserIds[1]`), never quote values.
+std::optional<error_details> validate_extra(boost::json::object const& extra,
+                                            std::string_view field = "extra");
+
 /// The JSON request body: `{"data": {...}}` with the API's camelCase keys
 /// (`organizationId`, `userId`, `pageToken`; `userIds`, `organizationIds`; `jobId`), in that
-/// order; `pageToken` and `organizationIds` are omitted when absent/empty. Strings are
-/// escaped by Boost.JSON's serializer, otherwise byte-for-byte. Does not validate.
+/// order; `pageToken` and `organizationIds` are omitted when absent/empty. The members of
+/// `user_data_request::extra` follow, in their order; a reserved key among them is left
+/// out (the typed fields always win). Strings are escaped by Boost.JSON's serializer,
+/// otherwise byte-for-byte. Does not validate.
 std::string encode(user_data_request const& r);
 /// The same for a deletion request: `userIds`, then `organizationIds` unless empty.
 std::string encode(delete_user_data_request const& r);

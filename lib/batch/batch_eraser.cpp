@@ -6,6 +6,7 @@
 #include "batch/task_group.hpp"
 
 #include <velt/batch_erase.hpp>
+#include <velt/wire.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -263,6 +264,7 @@ asio::awaitable<void> flow(run_ptr run) {
     run->verifier.emplace(run->cl, batch_options{.organization_id = o.organization_id,
                                                  .concurrency = o.concurrency,
                                                  .format = page_format::raw,
+                                                 .request_extra = o.request_extra,
                                                  .max_rate = std::nullopt,
                                                  .max_stall = o.max_stall,
                                                  .refusals_that_stop = 0});  // every user reported
@@ -311,6 +313,7 @@ erase_options validated(erase_options o) {
   if (o.concurrency == 0) refuse("erase_options::concurrency must be at least 1");
   if (o.poll_interval.count() <= 0) refuse("erase_options::poll_interval must be positive");
   if (o.max_stall.count() <= 0) refuse("erase_options::max_stall must be positive");
+  if (auto e = wire::validate_extra(o.request_extra, "erase_options::request_extra")) throw error(std::move(*e));
   if (o.verify) o.wait = true;
   return o;
 }

@@ -6,6 +6,8 @@
 #include "batch/pacing.hpp"
 #include "batch/run_completion.hpp"
 
+#include <velt/wire.hpp>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
@@ -56,6 +58,7 @@ batch_options validated(batch_options o) {
   if (o.credential_probe && o.credential_probe->empty()) {
     refuse("batch_options::credential_probe is an empty user id");
   }
+  if (auto e = wire::validate_extra(o.request_extra, "batch_options::request_extra")) throw error(std::move(*e));
   return o;
 }
 

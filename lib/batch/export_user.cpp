@@ -91,7 +91,7 @@ asio::awaitable<fetch_result> fetch_pages(run_type& run, user_sink& sink, std::s
   for (;;) {
     // A failed stream cannot be asked again: each try is a new stream from `token`.
     user_data_request request{.organization_id = run.options.organization_id, .user_id = user,
-                              .page_token = token};
+                              .page_token = token, .extra = run.options.request_extra};
     page_stream stream = run.cl.async_fetch_all_user_data(
         std::move(request), fetch_options{.format = run.options.format, .max_attempts = 1});
     for (;;) {
@@ -174,7 +174,8 @@ asio::awaitable<fetch_result> fetch_pages(run_type& run, user_sink& sink, std::s
 /// Fetches the first page of the credential probe: a page says the credentials work, a
 /// refusal that they do not; anything else says nothing.
 asio::awaitable<void> run_probe(run_type& run, std::string user) {
-  user_data_request request{.organization_id = run.options.organization_id, .user_id = std::move(user)};
+  user_data_request request{.organization_id = run.options.organization_id, .user_id = std::move(user),
+                            .extra = run.options.request_extra};
   page_stream stream = run.cl.async_fetch_all_user_data(std::move(request),
                                                         fetch_options{.format = page_format::raw});
   auto [ec, page] = co_await stream.async_next(asio::as_tuple(asio::use_awaitable));

@@ -120,17 +120,20 @@ void api_handler::parse_body(http_request_view const& r, parsed_request& out) co
   json::parse_options opts;
   opts.max_depth = 32;
   boost::system::error_code ec;
-  json::value const body = json::parse(r.body, ec, {}, opts);
+  json::value body = json::parse(r.body, ec, {}, opts);
   if (ec) {
     out.rejection = invalid_argument("The request body is not valid JSON.");
     return;
   }
-  auto const* data_v = body.is_object() ? body.get_object().if_contains("data") : nullptr;
+  auto* data_v = body.is_object() ? body.get_object().if_contains("data") : nullptr;
   if (data_v == nullptr || !data_v->is_object()) {
     out.rejection = invalid_argument("The request body must be {\"data\": {...}}.");
     return;
   }
-  json::object const& data = data_v->get_object();
+  // Members the API does not know (what newer SDKs send: veltUserIds, uniqueId, ...) are
+  // ignored, as Velt's server does; they are kept only for server::recent_requests.
+  out.data = std::move(data_v->get_object());
+  json::object const& data = out.data;
   switch (*out.endpoint) {
     case wire::endpoint::get_user_data: {
       auto org = string_member(data, "organizationId");

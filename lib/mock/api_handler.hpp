@@ -12,6 +12,8 @@
 
 #include <velt/mock/options.hpp>
 
+#include <boost/json/object.hpp>
+
 #include <chrono>
 #include <optional>
 #include <string>
@@ -51,6 +53,9 @@ struct parsed_request {
   std::vector<std::string> organization_ids;  ///< delete
   std::optional<std::size_t> page;        ///< get-user-data: 0 without a token, else the token's
   std::string job_id;                     ///< delete status
+  /// The body's `data` object, every member (server_options::recorded_requests); empty
+  /// when the body was not read or had none.
+  boost::json::object data;
 };
 
 /// A JSON error envelope `{"error":{"message","status","code"}}`.

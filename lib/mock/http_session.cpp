@@ -197,6 +197,7 @@ asio::awaitable<void> serve_requests(server_core& core, Stream& stream) {
     std::uint64_t const number = core.request_counter.fetch_add(1, std::memory_order_relaxed) + 1;
     bool const is_get = parsed.endpoint == wire::endpoint::get_user_data;
     core.stats.request(parsed.endpoint, is_get && !parsed.users.empty() ? &parsed.users.front() : nullptr, parsed.page);
+    if (core.recorder.enabled() && parsed.endpoint) core.recorder.record({number, *parsed.endpoint, parsed.data});
     limit_decision const limit = core.limits.check(std::chrono::steady_clock::now());
     if (limit.refused != refusal::none) {
       core.stats.refused(refused_counter(limit.refused));

@@ -293,7 +293,10 @@ server_stats server::stats() const { return impl_->core->stats.snapshot(); }
 
 void server::reset_stats() {
   impl_->core->stats.reset();
+  impl_->core->recorder.clear();
   impl_->core->request_counter = 0;
 }
+
+std::vector<recorded_request> server::recent_requests() const { return impl_->core->recorder.snapshot(); }
 
 }  // namespace velt::mock

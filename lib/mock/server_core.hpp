@@ -10,6 +10,7 @@
 #include "limits.hpp"
 #include "page_cache.hpp"
 #include "page_token.hpp"
+#include "request_recorder.hpp"
 #include "stats.hpp"
 
 #include <velt/mock/options.hpp>
@@ -35,6 +36,7 @@ struct server_core {
   api_handler handler;
   fault_plan faults;
   stats_registry stats;
+  request_recorder recorder{opts.recorded_requests};
   std::optional<boost::asio::ssl::context> tls;  ///< set when opts.tls
   std::atomic<std::uint64_t> request_counter{0};
   std::atomic<bool> stopping{false};

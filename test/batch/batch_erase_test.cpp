@@ -163,6 +163,34 @@ TEST(BatchErase, CancellationStopsTheWaitPromptly) {
   EXPECT_TRUE(rec.completed.empty());
 }
 
+TEST(BatchErase, VerificationSendsTheRequestExtraDeletionsDoNot) {
+  auto o = erase_data(6);
+  o.recorded_requests = 1000;
+  mock::server srv(o);
+  asio::io_context io;
+  velt::client c(io.get_executor(), options_for(srv));
+  boost::json::object const extra{{"veltAllOrganizations", true}, {"uniqueId", "u-1"}};
+  batch_eraser e(c, {.organization_id = srv.organization_id(), .batch_size = 4, .verify = true,
+                     .poll_interval = 20ms, .request_extra = extra});
+  auto const users = srv.user_ids();
+  recorder rec;
+  auto const r = run_erase(io, e, users, rec);
+  EXPECT_EQ(r.how, erase_result::end::complete);
+  EXPECT_EQ(r.stats.users_verified, users.size());
+  std::size_t gets = 0, deletes = 0;
+  for (auto const& req : srv.recent_requests()) {
+    if (req.endpoint == wire::endpoint::get_user_data) {
+      ++gets;
+      for (auto const& [key, value] : extra) EXPECT_EQ(req.data.at(key), value) << req.data;
+    } else {
+      if (req.endpoint == wire::endpoint::delete_user_data) ++deletes;
+      EXPECT_FALSE(req.data.contains("uniqueId")) << req.data;
+    }
+  }
+  EXPECT_EQ(gets, users.size());  // one (empty) page each after the deletion
+  EXPECT_EQ(deletes, 2u);
+}
+
 TEST(BatchErase, InvalidOptionsAreRefused) {
   asio::io_context io;
   velt::client c = offline_client(io);
@@ -173,6 +201,8 @@ TEST(BatchErase, InvalidOptionsAreRefused) {
   refused({.organization_id = "o", .batch_size = 0}, "batch_size");
   refused({.organization_id = "o", .concurrency = 0}, "concurrency");
   refused({.organization_id = "o", .poll_interval = 0ms}, "poll_interval");
+  refused({.organization_id = "o", .request_extra = {{"userId", "x"}}},
+          "erase_options::request_extra.userId is reserved");
 }
 
 }  // namespace

@@ -317,6 +317,41 @@ TEST(BatchExport, TheSourceIsAskedOnlyForFreeSlots) {
   EXPECT_GE(pulls, 9u);  // 25 users, at most 3 at a time
 }
 
+TEST(BatchExport, RequestExtraGoesWithEveryRequestOfEveryUser) {
+  auto o = data_for(12);
+  o.recorded_requests = 10'000;
+  mock::server srv(o);
+  auto const users = srv.user_ids();
+  std::string const retried = *std::find_if(users.begin(), users.end(),
+                                            [&](auto const& u) { return srv.expected_pages(u) > 2; });
+  srv.add_fault(mock::fault{.kind = mock::fault_kind::http_error_json, .user_id = retried, .page_index = 1,
+                            .max_times = 1, .http_status = 500});
+  boost::json::object const extra{{"veltAllOrganizations", true}, {"uniqueId", "u-1"},
+                                  {"veltUserIds", boost::json::array{"a", "b"}}};
+  asio::io_context io;
+  velt::client c(io.get_executor(), options_for(srv));
+  batch_exporter ex(c, {.organization_id = srv.organization_id(), .concurrency = 4, .request_extra = extra});
+  sink_log log;
+  auto const r = run_batch(io, ex, users, log);
+  EXPECT_EQ(r.how, batch_result::end::complete);
+  EXPECT_EQ(r.stats.users_complete, users.size());
+  EXPECT_GE(r.stats.retries, 1u);
+  for (auto const& user : users) EXPECT_TRUE(same_export(expected(srv, user), log.at(user).data)) << user;
+
+  auto const seen = srv.recent_requests();
+  auto const st = srv.stats();
+  ASSERT_EQ(seen.size(), st.requests);
+  std::map<std::string, std::uint64_t> per_user;
+  for (auto const& req : seen) {
+    ASSERT_EQ(req.endpoint, wire::endpoint::get_user_data);
+    for (auto const& [key, value] : extra) EXPECT_EQ(req.data.at(key), value) << req.data;
+    EXPECT_EQ(req.data.at("organizationId"), boost::json::value(srv.organization_id()));
+    ++per_user[std::string(req.data.at("userId").as_string())];
+  }
+  for (auto const& user : users) EXPECT_EQ(per_user[user], st.requests_for_user(user)) << user;
+  EXPECT_EQ(per_user[retried], srv.expected_pages(retried) + 1);
+}
+
 TEST(BatchExport, InvalidOptionsAreRefusedBeforeAnyIo) {
   asio::io_context io;
   velt::client c = offline_client(io);
@@ -327,6 +362,11 @@ TEST(BatchExport, InvalidOptionsAreRefusedBeforeAnyIo) {
   refused({.organization_id = "o", .concurrency = 0}, "concurrency");
   refused({.organization_id = "o", .max_rate = 0.0}, "max_rate");
   refused({.organization_id = "o", .max_rate = -3.0}, "max_rate");
+  for (char const* key : {"organizationId", "userId", "pageToken"})
+    refused({.organization_id = "o", .request_extra = {{key, "x"}, {"uniqueId", "u"}}},
+            std::string("batch_options::request_extra.") + key + " is reserved");
+  refused({.organization_id = "o", .request_extra = {{"uniqueId", "caf\xe9"}}},
+          "batch_options::request_extra.uniqueId is not valid UTF-8");
 }
 
 }  // namespace

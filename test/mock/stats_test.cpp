@@ -100,6 +100,53 @@ TEST(MockStats, RequestsPerUserAndPage) {
   EXPECT_EQ(srv.stats().active_connections, 1u) << "the open connection is still counted";
 }
 
+TEST(MockStats, UnknownDataMembersAreIgnoredAndRecorded) {
+  auto o = stats_options();
+  o.recorded_requests = 3;
+  server srv(o);
+  test_client c(srv);
+  // What newer Velt SDKs send: the answer is the page the plain request gets.
+  std::string const with_extras =
+      R"({"data":{"organizationId":"org-1","userId":"user-0001","veltUserIds":["a","b"],)"
+      R"("veltAllOrganizations":true,"uniqueId":"u-1"}})";
+  auto const r = c.post("/v2/users/data/get", with_extras);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.body, srv.page_body("user-0001", 0));
+  EXPECT_EQ(srv.stats().requests_for("user-0001", 0), 1u);
+
+  auto rec = srv.recent_requests();
+  ASSERT_EQ(rec.size(), 1u);
+  EXPECT_EQ(rec[0].number, 1u);
+  EXPECT_EQ(rec[0].endpoint, wire::endpoint::get_user_data);
+  EXPECT_EQ(rec[0].data, json::parse(with_extras).at("data").as_object());
+
+  // Every endpoint, refused requests too (credentials: no body read); /_mock/... never.
+  EXPECT_EQ(c.post("/v1/users/data/delete", R"({"data":{"userIds":["nobody"],"uniqueId":7}})").status, 200u);
+  EXPECT_EQ(c.request("GET", "/_mock/stats", "").status, 200u);
+  testing::request_options wrong_key;
+  wrong_key.api_key_value = "not-the-key";
+  EXPECT_EQ(c.post("/v2/users/data/get", get_body("org-1", "user-0002"), wrong_key).status, 403u);
+  EXPECT_EQ(c.post("/v2/users/data/delete/status", R"({"data":{"jobId":"none"}})").status, 404u);
+  rec = srv.recent_requests();
+  ASSERT_EQ(rec.size(), 3u) << "the oldest is dropped";
+  EXPECT_EQ(rec[0].number, 2u);
+  EXPECT_EQ(rec[0].endpoint, wire::endpoint::delete_user_data);
+  EXPECT_EQ(rec[0].data.at("uniqueId"), 7);
+  EXPECT_EQ(rec[1].endpoint, wire::endpoint::get_user_data);
+  EXPECT_TRUE(rec[1].data.empty());
+  EXPECT_EQ(rec[2].endpoint, wire::endpoint::delete_status);
+  EXPECT_EQ(rec[2].data.at("jobId"), "none");
+
+  srv.reset_stats();
+  EXPECT_TRUE(srv.recent_requests().empty());
+
+  // Off by default.
+  server quiet(stats_options());
+  test_client q(quiet);
+  EXPECT_EQ(q.post("/v2/users/data/get", with_extras).status, 200u);
+  EXPECT_TRUE(quiet.recent_requests().empty());
+}
+
 TEST(MockStats, ManyClientsOnSeveralServerThreads) {
   auto o = stats_options();
   o.threads = 4;

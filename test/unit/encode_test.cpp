@@ -5,7 +5,9 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -66,6 +68,32 @@ TEST(WireEncode, EscapingOfArbitraryText) {
   EXPECT_EQ(v.at("data").at("pageToken").as_string(), "tok\\en");
 }
 
+TEST(WireEncode, UserDataExtraFieldsFollowTheTypedOnes) {
+  velt::user_data_request r{"org-1", "user-1", std::string("tok==1")};
+  r.extra["veltAllOrganizations"] = true;
+  r.extra["veltUserIds"] = boost::json::array{"a", "b"};
+  r.extra["uniqueId"] = "u-1";
+  r.extra["nested"] = boost::json::object{{"n", 1.5}, {"big", 1748972106739}};
+  EXPECT_EQ(encode(r),
+            R"({"data":{"organizationId":"org-1","userId":"user-1","pageToken":"tok==1",)"
+            R"("veltAllOrganizations":true,"veltUserIds":["a","b"],"uniqueId":"u-1",)"
+            R"("nested":{"n":1.5E0,"big":1748972106739}}})");
+  // The request itself is left as it was (a stream encodes it again for every page).
+  EXPECT_EQ(r.extra.size(), 4u);
+  r.page_token.reset();
+  EXPECT_EQ(parsed(encode(r)).at("data").as_object().size(), 6u);
+}
+
+TEST(WireEncode, ExtraNeverReplacesOrAddsReservedKeys) {
+  // encode does not validate; even so the typed fields own their keys.
+  velt::user_data_request r{"org-1", "user-1", std::nullopt};
+  r.extra["pageToken"] = "forged";
+  r.extra["userId"] = "someone-else";
+  r.extra["organizationId"] = "org-2";
+  r.extra["uniqueId"] = "u-1";
+  EXPECT_EQ(encode(r), R"({"data":{"organizationId":"org-1","userId":"user-1","uniqueId":"u-1"}})");
+}
+
 TEST(WireEncode, DeleteRequest) {
   velt::delete_user_data_request const r{{"user-1", "user-2"}, {"org-1"}};
   EXPECT_EQ(encode(r), R"({"data":{"userIds":["user-1","user-2"],"organizationIds":["org-1"]}})");
@@ -123,6 +151,72 @@ TEST(WireValidate, UserDataRequest) {
                  "page_token contains a NUL byte");
   expect_invalid(validate(R{"org-1", "caf\xe9", std::nullopt}),  // Latin-1, not UTF-8
                  "user_id is not valid UTF-8");
+}
+
+TEST(WireValidate, UserDataExtra) {
+  using R = velt::user_data_request;
+  R r{"org-1", "user-1", std::nullopt};
+  r.extra["veltAllOrganizations"] = true;
+  r.extra["veltUserIds"] = boost::json::array{"a", "é😀"};
+  r.extra["uniqueId"] = "u-1";
+  r.extra["n"] = nullptr;
+  r.extra[""] = 1;  // JSON allows it; the server decides
+  EXPECT_FALSE(validate(r));
+
+  for (auto const& [key, field] : {std::pair{"organizationId", "organization_id"},
+                                   std::pair{"userId", "user_id"},
+                                   std::pair{"pageToken", "page_token"}}) {
+    R bad{"org-1", "user-1", std::nullopt};
+    bad.extra["uniqueId"] = "u-1";
+    bad.extra[key] = "x";
+    expect_invalid(validate(bad),
+                   std::string("extra.") + key + " is reserved: " + field + " sets it");
+    // Whatever the value: null too.
+    bad.extra[key] = nullptr;
+    EXPECT_TRUE(validate(bad)) << key;
+  }
+  // Case matters: only the exact keys are the API's.
+  R other{"org-1", "user-1", std::nullopt};
+  other.extra["userid"] = "x";
+  other.extra["UserId"] = "x";
+  EXPECT_FALSE(validate(other));
+
+  // The typed fields are checked first, in declaration order.
+  R both{"", "user-1", std::nullopt};
+  both.extra["userId"] = "x";
+  expect_invalid(validate(both), "organization_id is empty");
+
+  auto with = [](boost::json::value v) {
+    R x{"org-1", "user-1", std::nullopt};
+    x.extra["veltUserIds"] = std::move(v);
+    return x;
+  };
+  expect_invalid(validate(with(boost::json::array{"a", "caf\xe9"})),
+                 "extra.veltUserIds[1] is not valid UTF-8");
+  expect_invalid(validate(with(boost::json::object{{"deep", boost::json::array{1, HUGE_VAL}}})),
+                 "extra.veltUserIds.deep[1] is not a finite number");
+  expect_invalid(validate(with(std::nan(""))), "extra.veltUserIds is not a finite number");
+  expect_invalid(validate(with(boost::json::object{{"ok\xff", 1}})),
+                 "extra.veltUserIds has a key that is not valid UTF-8");
+  R badkey{"org-1", "user-1", std::nullopt};
+  badkey.extra["\xc0\xaf"] = 1;
+  expect_invalid(validate(badkey), "extra has a key that is not valid UTF-8");
+
+  // Nesting: a member's value is level 1; values down to level 64 pass, deeper ones do not.
+  auto nested = [](int levels) {
+    boost::json::value v = 1;
+    for (int i = 0; i < levels; ++i) v = boost::json::array{std::move(v)};
+    return v;
+  };
+  EXPECT_FALSE(validate(with(nested(63))));
+  ASSERT_TRUE(validate(with(nested(64))));
+  EXPECT_NE(validate(with(nested(64)))->message.find("nested deeper than 64 levels"),
+            std::string::npos);
+
+  // validate_extra names the field it is given.
+  boost::json::object opts{{"pageToken", "t"}};
+  expect_invalid(velt::wire::validate_extra(opts, "batch_options::request_extra"),
+                 "batch_options::request_extra.pageToken is reserved: page_token sets it");
 }
 
 TEST(WireValidate, DeleteRequest) {

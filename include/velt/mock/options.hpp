@@ -235,6 +235,9 @@ struct server_options {
   busy_answer busy = busy_answer::envelope;
   /// A scheduled outage; none: no outage.
   std::optional<outage_window> outage;
+  /// Keep the `data` objects of the last this many API requests (`server::recent_requests`),
+  /// for tests that check what a client sent. 0: none are kept (the default).
+  std::size_t recorded_requests = 0;
   /// Receives one line per event (connections, requests, faults) when set, from the server's
   /// threads concurrently. Never given secrets.
   std::function<void(std::string_view)> logger;

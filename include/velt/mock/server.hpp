@@ -86,6 +86,18 @@ struct server_stats {
   boost::json::object to_json() const;
 };
 
+/// One API request as the server read it (`server::recent_requests`).
+struct recorded_request {
+  /// Its number (1-based, since start or `server::reset_stats()`, as `fault::nth_request`
+  /// counts).
+  std::uint64_t number = 0;
+  wire::endpoint endpoint = wire::endpoint::get_user_data;  ///< which of the three endpoints (either version)
+  /// The body's `data` object as parsed: every member, known to the API or not (the server
+  /// ignores the ones it does not know). Empty when the request was refused before its body
+  /// was read (credentials) or the body held no `data` object.
+  boost::json::object data;
+};
+
 /// What the data set holds for one user (now: a completed deletion empties it).
 struct user_summary {
   /// The user's id.
@@ -163,9 +175,14 @@ class server {
 
   /// A snapshot of the counters.
   server_stats stats() const;
-  /// Zeroes every counter except active_connections, and restarts the request numbering
-  /// that `fault::nth_request` refers to.
+  /// Zeroes every counter except active_connections, restarts the request numbering
+  /// that `fault::nth_request` refers to, and forgets the recorded requests.
   void reset_stats();
+
+  /// The last `server_options::recorded_requests` API requests (on the three endpoints'
+  /// paths, either version), oldest first: those answered by a fault or refused by a limit
+  /// included, requests to `/_mock/...` not. Empty when recording is off.
+  std::vector<recorded_request> recent_requests() const;
 
   /// Stops accepting, closes every connection and joins the threads. Idempotent.
   void stop();

@@ -25,6 +25,7 @@ struct export_cli {
   double checkpoint_seconds = 5;
   std::string exported_at;
   unsigned threads = 1;
+  std::vector<std::string> request_fields;  ///< --request-field KEY=JSON, as given
 };
 CLI::App* add_export_command(CLI::App& app, export_cli& o);
 int run_export_command(export_cli const& o);
@@ -41,6 +42,7 @@ struct erase_cli {
   std::string max_stall = "15m";
   std::size_t batch_size = 100;
   std::size_t concurrency = 16;
+  std::vector<std::string> request_fields;  ///< --request-field KEY=JSON (for --verify)
 };
 CLI::App* add_erase_command(CLI::App& app, erase_cli& o);
 int run_erase_command(erase_cli const& o);

@@ -2,6 +2,7 @@
 #include "commands/common_options.hpp"
 
 #include "core/credentials.hpp"
+#include "core/request_fields.hpp"
 #include "core/shard.hpp"
 
 namespace velt::gdpr::cli {
@@ -40,6 +41,26 @@ void add_users_options(CLI::App& app, users_cli& o) {
   app.add_option("--shard", o.shard,
                  "Only the users of shard K of N (0 <= K < N): FNV-1a 64 of the id mod N == K")
       ->group("Users");
+}
+
+void add_request_field_option(CLI::App& app, std::vector<std::string>& specs, std::string const& what) {
+  app.add_option("--request-field", specs,
+                 "KEY=JSON: one more member of the data object of " + what +
+                     " (repeatable, each KEY once: a repeated KEY is refused), for fields newer Velt "
+                     "SDKs send, passed through as given: veltAllOrganizations=true, "
+                     "veltUserIds='[\"a\",\"b\"]', uniqueId='\"x\"'. JSON is any JSON value (a "
+                     "string in double quotes); organizationId, userId and pageToken are refused "
+                     "(velt-gdpr sets them)")
+      ->allow_extra_args(false)  // one KEY=JSON per --request-field
+      ->group("Requests");
+}
+
+boost::json::object make_request_fields(std::vector<std::string> const& specs) {
+  try {
+    return parse_request_fields(specs);
+  } catch (request_field_error const& e) {
+    throw usage_error(e.what());
+  }
 }
 
 void add_progress_option(CLI::App& app, output_cli& o) {

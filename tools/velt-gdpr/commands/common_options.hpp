@@ -9,6 +9,7 @@
 #include <velt/client_options.hpp>
 
 #include <CLI/CLI.hpp>
+#include <boost/json/object.hpp>
 
 #include <cstddef>
 #include <optional>
@@ -38,6 +39,13 @@ struct users_cli {
   std::string shard;
 };
 void add_users_options(CLI::App& app, users_cli& o);
+
+/// `--request-field KEY=JSON` (repeatable): more members of every Get All User Data
+/// request. `what` says which requests those are, for the help text.
+void add_request_field_option(CLI::App& app, std::vector<std::string>& specs, std::string const& what);
+/// The `--request-field` values as one object (core/request_fields.hpp); throws usage_error
+/// naming the flag and the offending value.
+boost::json::object make_request_fields(std::vector<std::string> const& specs);
 
 /// `--progress` and `--log-level` turned into a console.
 struct output_cli {

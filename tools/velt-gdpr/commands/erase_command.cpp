@@ -34,6 +34,7 @@ CLI::App* add_erase_command(CLI::App& app, erase_cli& o) {
       ->capture_default_str()->check(CLI::Range(std::size_t{1}, std::size_t{10000}))->group("Erase");
   cmd->add_option("--concurrency", o.concurrency, "Requests in flight (deletions, polls, verify exports)")
       ->capture_default_str()->check(CLI::Range(std::size_t{1}, std::size_t{1024}))->group("Erase");
+  add_request_field_option(*cmd, o.request_fields, "every Get All User Data request of --verify");
   add_progress_option(*cmd, o.output);
   add_connection_options(*cmd, o.conn);
   return cmd;
@@ -46,6 +47,11 @@ int run_erase_command(erase_cli const& o) {
     auto const cs = make_console_settings(o.output, o.conn);
     con.emplace(cs.progress, cs.log_level);
     s.users = make_users_options(o.users);
+    s.request_fields = make_request_fields(o.request_fields);
+    if (!s.request_fields.empty() && !o.verify) {
+      throw usage_error("--request-field: only --verify fetches users' data (deletion calls do not "
+                        "take these fields); add --verify or leave --request-field out");
+    }
     s.client = make_client_options(o.conn, o.concurrency);
     if (auto d = parse_duration(o.max_stall)) {
       s.max_stall = *d;

@@ -37,6 +37,7 @@ CLI::App* add_export_command(CLI::App& app, export_cli& o) {
                   "Write this time (YYYY-MM-DDTHH:MM:SSZ) as exportedAt instead of each file's "
                   "completion time, for byte-reproducible files")
       ->group("Output");
+  add_request_field_option(*cmd, o.request_fields, "every Get All User Data request");
   add_progress_option(*cmd, o.output);
   add_connection_options(*cmd, o.conn);
   return cmd;
@@ -52,6 +53,7 @@ int run_export_command(export_cli const& o) {
     if (!o.exported_at.empty() && !parse_utc(o.exported_at)) {
       throw usage_error("--exported-at: expected YYYY-MM-DDTHH:MM:SSZ, got '" + o.exported_at + "'");
     }
+    s.request_fields = make_request_fields(o.request_fields);
     s.client = make_client_options(o.conn, o.concurrency);
     if (auto d = parse_duration(o.max_stall)) {
       s.max_stall = *d;

@@ -179,7 +179,8 @@ eraser::eraser(erase_settings s, console& con, std::FILE* out)
                                                  .verify = settings_.verify,
                                                  .poll_interval = settings_.poll_interval,
                                                  .timeout = settings_.timeout,
-                                                 .max_stall = settings_.max_stall});
+                                                 .max_stall = settings_.max_stall,
+                                                 .request_extra = settings_.request_fields});
   } catch (velt::error const& e) {
     throw erase_setup_error(e.details().message.empty() ? e.what() : e.details().message);
   }

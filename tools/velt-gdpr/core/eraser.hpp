@@ -21,6 +21,8 @@
 
 #include <velt/client_options.hpp>
 
+#include <boost/json/object.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -43,6 +45,8 @@ struct erase_settings {
   std::chrono::milliseconds timeout = std::chrono::hours(24);  ///< for the whole wait
   /// The verification's patience with throttling and outages (erase_options::max_stall).
   std::chrono::milliseconds max_stall = std::chrono::minutes(15);
+  /// More members of the verification's page requests (velt::erase_options::request_extra).
+  boost::json::object request_fields;
   bool handle_signals = true;
 };
 

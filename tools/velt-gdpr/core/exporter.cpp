@@ -145,6 +145,7 @@ export_engine::export_engine(export_settings s, console& con)
                           .organization_id = settings_.organization_id,
                           .concurrency = std::max<std::size_t>(1, settings_.concurrency),
                           .format = velt::page_format::raw,
+                          .request_extra = settings_.request_fields,
                           .max_rate = settings_.rate,
                           .max_stall = settings_.max_stall,
                           .on_slow_down = [this](velt::slow_down_event const& ev) { slowed_down(ev); },

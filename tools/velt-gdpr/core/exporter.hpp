@@ -14,6 +14,8 @@
 #include <velt/batch_export.hpp>
 #include <velt/client_options.hpp>
 
+#include <boost/json/object.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -31,6 +33,8 @@ struct export_settings {
   users_options users;
   std::size_t concurrency = 64;       ///< users in flight
   std::optional<double> rate;         ///< page requests per second, at most
+  /// More members of every page request (velt::batch_options::request_extra).
+  boost::json::object request_fields;
   /// How long the run may go without progress, waiting out throttling or an outage,
   /// before it stops (velt::batch_options::max_stall).
   std::chrono::milliseconds max_stall = std::chrono::minutes(15);
