@@ -4,7 +4,7 @@
 # (VELT_VERSION) finds it, a later minor or a major of 9 does not (CHECK_VERSIONS).
 #
 # ASIO_MODE is how the consumer compiles Asio and Beast: header-only, or separate (it
-# compiles their src.hpp itself). With NM, checks what makes both link into one correct
+# compiles their src.hpp itself: all three, and in a second program Asio's alone). With NM, checks what makes both link into one correct
 # program: the installed archives define none of Asio's or Beast's functions or objects
 # strongly (a program with its own boost/asio/impl/src.hpp would get "multiple definition"),
 # and the linked consumer holds one instance of each error category (two would make
@@ -88,23 +88,29 @@ run_step("configure consumer" ${CMAKE_COMMAND} -S "${CONSUMER_SOURCE_DIR}" -B "$
          -DVELT_CONSUMER_ASIO=${ASIO_MODE}
          "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}" "-DCMAKE_EXE_LINKER_FLAGS=${LINKER_FLAGS}")
 run_step("build consumer" ${CMAKE_COMMAND} --build "${WORK_DIR}/build")
-run_step("run consumer" "${WORK_DIR}/build/velt_consumer")
-if(NOT step_output MATCHES "consumer ok: velt ${VELT_VERSION} \\(Asio ${ASIO_MODE}\\)")
-  message(FATAL_ERROR "unexpected consumer output: ${step_output}")
+set(consumers velt_consumer)
+if(ASIO_MODE STREQUAL "separate")
+  list(APPEND consumers velt_consumer_own_asio_only)
 endif()
-if(NM)
-  nm_to_file(-C "${WORK_DIR}/build/velt_consumer")
-  foreach(category "boost::asio::error::get_misc_category()::instance"
-                   "boost::asio::error::get_ssl_category()::instance"
-                   "boost::asio::ssl::error::get_stream_category()::instance"
-                   "boost::beast::http::make_error_code(boost::beast::http::error)::cat")
-    string(REGEX REPLACE "([().])" "\\\\\\1" pattern "${category}")
-    file(STRINGS "${WORK_DIR}/nm.txt" found REGEX " [a-zA-Z] ${pattern}$")
-    list(LENGTH found n)
-    if(NOT n EQUAL 1)
-      list(JOIN found "\n" found)
-      message(FATAL_ERROR "the consumer holds ${n} instances of ${category} (one expected):\n${found}")
-    endif()
-  endforeach()
-endif()
-message(STATUS "${step_output}")
+foreach(consumer IN LISTS consumers)
+  run_step("run ${consumer}" "${WORK_DIR}/build/${consumer}")
+  if(NOT step_output MATCHES "consumer ok: velt ${VELT_VERSION} \\(Asio ${ASIO_MODE}\\)")
+    message(FATAL_ERROR "unexpected output of ${consumer}: ${step_output}")
+  endif()
+  if(NM)
+    nm_to_file(-C "${WORK_DIR}/build/${consumer}")
+    foreach(category "boost::asio::error::get_misc_category()::instance"
+                     "boost::asio::error::get_ssl_category()::instance"
+                     "boost::asio::ssl::error::get_stream_category()::instance"
+                     "boost::beast::http::make_error_code(boost::beast::http::error)::cat")
+      string(REGEX REPLACE "([().])" "\\\\\\1" pattern "${category}")
+      file(STRINGS "${WORK_DIR}/nm.txt" found REGEX " [a-zA-Z] ${pattern}$")
+      list(LENGTH found n)
+      if(NOT n EQUAL 1)
+        list(JOIN found "\n" found)
+        message(FATAL_ERROR "${consumer} holds ${n} instances of ${category} (one expected):\n${found}")
+      endif()
+    endforeach()
+  endif()
+  message(STATUS "${consumer}: ${step_output}")
+endforeach()
