@@ -9,8 +9,15 @@
 # strongly (a program with its own boost/asio/impl/src.hpp would get "multiple definition"),
 # and the linked consumer holds one instance of each error category (two would make
 # `ec == boost::asio::error::eof` false across them).
+# LIBRARY_COMPILER_ID: the nm checks hold for a library built by g++ only (clang 14 gets
+# plain weak definitions, lib/asio/emitted_decl.hpp); building and running still apply.
 file(REMOVE_RECURSE "${WORK_DIR}")
 set(prefix "${WORK_DIR}/prefix")
+if(NM AND NOT LIBRARY_COMPILER_ID STREQUAL "GNU")
+  message(STATUS "nm checks skipped: the library was built by ${LIBRARY_COMPILER_ID}, not g++ "
+                 "(lib/asio/emitted_decl.hpp)")
+  set(NM "")
+endif()
 
 function(run_step what)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
