@@ -59,6 +59,7 @@ set(CPACK_PACKAGE_CONTACT "${VELT_PACKAGE_MAINTAINER}")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)  # the programs; static libraries keep their symbols
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # velt-gdpr_0.1.0_amd64.deb
+set(CPACK_DEBIAN_COMPRESSION_TYPE xz)    # as Debian's own (the package test uses gzip: faster)
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${VELT_PACKAGE_MAINTAINER}")
 set(CPACK_DEBIAN_PACKAGE_SECTION utils)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
