@@ -176,4 +176,6 @@ if(PKG_CONFIG)
 else()
   message(STATUS "velt.pc not checked: pkg-config is not installed")
 endif()
+# Passed: keep the package, drop the bulky copies of its tree (CPack's staging, the root).
+file(REMOVE_RECURSE "${WORK_DIR}/out/_CPack_Packages" "${root}" "${WORK_DIR}/demo")
 elapsed("the package checks passed")
