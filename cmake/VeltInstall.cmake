@@ -23,5 +23,15 @@ write_basic_package_version_file("${PROJECT_BINARY_DIR}/veltConfigVersion.cmake"
 install(FILES "${PROJECT_BINARY_DIR}/veltConfig.cmake" "${PROJECT_BINARY_DIR}/veltConfigVersion.cmake"
         DESTINATION "${CMAKE_INSTALL_LIBDIR}/cmake/velt")
 
+# velt.pc finds the prefix from its own place (${pcfiledir}), so that it stays right wherever
+# the files go: `cmake --install --prefix DIR`, the Debian package's /usr (scripts/package),
+# or a package unpacked elsewhere.
+if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
+  set(VELT_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+else()
+  file(RELATIVE_PATH velt_pc_up "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
+  string(REGEX REPLACE "/$" "" velt_pc_up "${velt_pc_up}")
+  set(VELT_PC_PREFIX "\${pcfiledir}/${velt_pc_up}")
+endif()
 configure_file("${PROJECT_SOURCE_DIR}/cmake/velt.pc.in" "${PROJECT_BINARY_DIR}/velt.pc" @ONLY)
 install(FILES "${PROJECT_BINARY_DIR}/velt.pc" DESTINATION "${CMAKE_INSTALL_LIBDIR}/pkgconfig")

@@ -69,7 +69,8 @@ int main(int argc, char** argv) {
                "When ready it prints one JSON line on stdout: url, ca_file, api_key, auth_token, "
                "organization_id and the first ten user_ids. Users are user-0001 .. user-NNNN "
                "(1-based, zero-padded to at least 4 digits). GET /_mock/stats returns counters "
-               "as JSON (no credentials). SIGINT/SIGTERM stop it (exit 0)."};
+               "as JSON (no credentials). SIGINT/SIGTERM stop it (exit 0).",
+               "velt-mock-server"};
   app.set_version_flag("--version", std::string("velt-mock-server ") + velt::version());
 
   app.add_option("--host", opts.host, "Address to listen on")->capture_default_str();
