@@ -88,6 +88,22 @@ struct client_options {
   /// Which API version's paths requests use.
   api_version version = api_version::v2;
 
+  /// The HTTP proxy requests go through (a CONNECT tunnel; TLS to the origin inside it, its
+  /// certificate checked against the origin's name as without a proxy).
+  /// `std::nullopt` (the default): from the environment as curl reads it, `https_proxy`,
+  /// else `HTTPS_PROXY`, for an https:// `base_url` (a plain http:// one takes none from
+  /// the environment). Empty: no proxy. Else `http://[user:password@]host[:port]` (port
+  /// 1080 when none, as curl; a URL without a scheme is http://); the user name and
+  /// password, percent-decoded, go to the proxy as `Proxy-Authorization: Basic` and never
+  /// into a message or log line. https:// (TLS to the proxy) and SOCKS proxies are refused
+  /// when the client is made (`errc::invalid_request`, naming the option or variable).
+  std::optional<std::string> proxy;
+  /// Hosts reached without the proxy (curl's NO_PROXY rules: comma or space separated
+  /// names, domain suffixes with or without a leading dot, IP addresses, CIDR blocks, `*`
+  /// for all). `std::nullopt`: `no_proxy`, else `NO_PROXY`, from the environment.
+  /// Loopback is not excluded unless listed (as in curl).
+  std::optional<std::string> no_proxy;
+
   std::size_t max_connections = 32;  ///< pool size per origin (connections open at once)
   std::chrono::milliseconds idle_connection_timeout = 30s;  ///< pooled idle connections expire
 

@@ -81,6 +81,15 @@ enum class errc : int {
   retry_budget_exhausted,  ///< the client-wide retry budget is spent (UNAVAILABLE)
   deadline_exceeded,       ///< a client-side timeout or deadline passed (DEADLINE_EXCEEDED)
   plain_http_refused,      ///< an http:// URL without allow_plain_http (INVALID_ARGUMENT)
+  /// The HTTP proxy answered the tunnel's CONNECT with 407 (or 401): it wants (other) credentials
+  /// (UNAUTHENTICATED, not retried). `error_details::proxy` names the proxy.
+  proxy_auth_required,
+  /// The HTTP proxy refused the tunnel with a 4xx other than 407 (a 403 from its access
+  /// rules, say) or an answer that is not HTTP (PERMISSION_DENIED, not retried).
+  proxy_refused,
+  /// The HTTP proxy answered the CONNECT with a 5xx (502, 503, 504: it could not reach the
+  /// origin, or is overloaded) (UNAVAILABLE, retried like an unreachable origin).
+  proxy_unavailable,
 };
 
 /// The error category of `velt::errc` values (name `"velt.client"`).
@@ -148,6 +157,10 @@ struct error_details {
   unsigned attempts = 0;             ///< requests made for this operation (0: none)
   /// How far the last attempt got. `not_sent` for failures found before any I/O.
   velt::delivery delivery = delivery::not_sent;
+  /// The HTTP proxy ("host:port", never its credentials) when the failure was the proxy's:
+  /// it could not be reached, refused the tunnel (`errc::proxy_*`) or broke the protocol.
+  /// Empty otherwise (no proxy, or the failure happened after the tunnel was up).
+  std::string proxy;
 
   /// "PERMISSION_DENIED (HTTP 403): <message>", plus ", after 3 attempts" when attempts > 1.
   /// The " (HTTP n)" part is left out when no response was received, ": <message>" when

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
 #include "client/client_impl.hpp"
+#include "client/proxy.hpp"
 #include "client/redaction.hpp"
 
 #include <boost/asio/ssl/context.hpp>
@@ -76,10 +77,23 @@ client_impl::client_impl(asio::any_io_executor ex, client_options opts)
   if (options_.limits.max_depth == 0) refuse("limits.max_depth must be positive");
   auth_token_ = std::make_shared<std::string const>(std::move(options_.auth_token));
   options_.auth_token.clear();
+  if (options_.no_proxy)
+    for (unsigned char c : *options_.no_proxy)
+      if (c < 0x20 && c != '\t') refuse("no_proxy contains a control byte");
+  proxy_choice route;
+  if (auto e = choose_proxy(options_, origin_, process_environment(), route)) refuse(e);
   std::shared_ptr<asio::ssl::context> tls;
   if (origin_.tls) tls = make_tls_context(options_);
+  std::optional<proxy_route> via;
+  if (route.proxy) {
+    proxy_password_ = route.proxy->password;
+    log(log_level::debug, "requests go through the HTTP proxy " + route.proxy->authority + " (from " +
+                              route.source + ")");
+    std::string connect = connect_request(origin_, *route.proxy, options_.user_agent);
+    via.emplace(proxy_route{std::move(*route.proxy), std::move(connect)});
+  }
   pool_ = std::make_unique<connection_pool>(executor_, origin_, std::move(tls), options_,
-                                            counters_);
+                                            counters_, std::move(via));
 }
 
 void client_impl::set_auth_token(std::string token) {
@@ -98,6 +112,7 @@ void client_impl::redact(std::string& text) const {
   // Each secret alone (redaction.hpp), the API key first.
   detail::redact(text, options_.api_key);
   detail::redact(text, *token);
+  detail::redact(text, proxy_password_);
 }
 
 void client_impl::log(log_level level, std::string const& line) const {

@@ -112,6 +112,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   std::unique_ptr<connection_pool> pool_;
   mutable std::mutex token_mutex_;
   std::shared_ptr<std::string const> auth_token_;
+  std::string proxy_password_;  ///< masked like the other secrets; empty: none
 };
 
 template <class T, class Decode>

@@ -6,6 +6,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/write.hpp>
@@ -26,8 +28,8 @@ using asio::ip::tcp;
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 connection::connection(asio::any_io_executor ex, asio::ssl::context* tls, origin const& o,
-                       client_counters& counters)
-    : origin_(o), counters_(counters) {
+                       proxy_route const* proxy, client_counters& counters)
+    : origin_(o), proxy_(proxy), counters_(counters) {
   if (tls)
     tls_.emplace(ex, *tls);
   else
@@ -64,12 +66,16 @@ asio::awaitable<exchange_result> connection::async_open(timeout_options const& t
   beast::tcp_stream& s = tcp();
 
   // Resolve (IP literals need no lookup); the lookup is bounded by the connect timeout.
+  // With a proxy, the proxy is what is resolved and connected to.
+  std::string const& host = proxy_ ? proxy_->proxy.host : origin_.host;
+  std::uint16_t const port = proxy_ ? proxy_->proxy.port : origin_.port;
+  std::string const shown = proxy_ ? "proxy " + proxy_->proxy.authority : origin_.host_header;
   tcp::resolver::results_type endpoints;
   boost::system::error_code ec;
-  auto const address = asio::ip::make_address(origin_.host, ec);
+  auto const address = asio::ip::make_address(host, ec);
   if (!ec) {
-    endpoints = tcp::resolver::results_type::create(tcp::endpoint(address, origin_.port),
-                                                    origin_.host, std::to_string(origin_.port));
+    endpoints = tcp::resolver::results_type::create(tcp::endpoint(address, port), host,
+                                                    std::to_string(port));
   } else {
     tcp::resolver resolver(ex);
     asio::steady_timer guard(ex);
@@ -79,15 +85,15 @@ asio::awaitable<exchange_result> connection::async_open(timeout_options const& t
         if (!e) resolver.cancel();
       });
     }
-    auto [rec, results] = co_await resolver.async_resolve(
-        origin_.host, std::to_string(origin_.port), tuple_awaitable);
+    auto [rec, results] = co_await resolver.async_resolve(host, std::to_string(port), tuple_awaitable);
     guard.cancel();
     if (rec) {
       r.ec = rec == asio::error::operation_aborted && t.connect.count() > 0 &&
                      guard.expiry() <= clock_type::now()
                  ? make_error_code(errc::deadline_exceeded)
                  : rec;
-      r.what = "resolve " + origin_.host;
+      r.what = proxy_ ? "resolve " + shown : "resolve " + host;
+      r.at_proxy = proxy_ != nullptr;
       co_return r;
     }
     endpoints = std::move(results);
@@ -97,12 +103,17 @@ asio::awaitable<exchange_result> connection::async_open(timeout_options const& t
   auto [cec, ep] = co_await s.async_connect(endpoints, tuple_awaitable);
   if (cec) {
     r.ec = cec;
-    r.what = "connect to " + origin_.host_header;
+    r.what = "connect to " + shown;
+    r.at_proxy = proxy_ != nullptr;
     co_return r;
   }
   s.socket().set_option(tcp::no_delay(true), ec);
   counters.connection_opened();
   connected_ = true;
+  if (proxy_) {
+    exchange_result tunnel = co_await open_tunnel(t);
+    if (tunnel.ec) co_return tunnel;
+  }
 
   if (tls_) {
     SSL* ssl = tls_->native_handle();
@@ -129,6 +140,48 @@ asio::awaitable<exchange_result> connection::async_open(timeout_options const& t
                                          : counters.tls_handshakes_full);
   }
   s.expires_never();
+  co_return r;
+}
+
+asio::awaitable<exchange_result> connection::open_tunnel(timeout_options const& t) {
+  exchange_result r;
+  r.at_proxy = true;
+  beast::tcp_stream& s = tcp();
+  std::string const shown = "proxy " + proxy_->proxy.authority;
+  arm(s, t.connect);
+  auto [wec, written] = co_await asio::async_write(s, asio::buffer(proxy_->connect_request), tuple_awaitable);
+  (void)written;
+  if (wec) {
+    r.ec = wec;
+    r.what = "send CONNECT to " + shown;
+    co_return r;
+  }
+  // A 2xx answer to CONNECT has no body whatever its headers say; any other answer ends
+  // the connection, so its body is never read: the parser stops after the header.
+  http::response_parser<http::empty_body> parser;
+  parser.skip(true);
+  parser.header_limit(16 * 1024);
+  auto [rec, read] = co_await http::async_read(s, buffer_, parser, tuple_awaitable);
+  (void)read;
+  if (rec) {
+    r.ec = rec;
+    r.what = "read the answer of " + shown + " to CONNECT";
+    co_return r;
+  }
+  auto const& head = parser.get();
+  unsigned const status = head.result_int();
+  if (status < 200 || status >= 300) {
+    r.failure = proxy_refusal(status, head.reason(), proxy_->proxy, origin_);
+    r.ec = r.failure->code;
+    co_return r;
+  }
+  if (buffer_.size() != 0) {
+    // The origin's TLS (or HTTP) starts after the tunnel is up: nothing may come first.
+    r.ec = make_error_code(errc::proxy_refused);
+    r.what = shown + " sent " + std::to_string(buffer_.size()) +
+             " unexpected bytes after its answer to CONNECT";
+    co_return r;
+  }
   co_return r;
 }
 

@@ -8,6 +8,7 @@
 #include "client/client_counters.hpp"
 #include "client/fifo_semaphore.hpp"
 #include "client/origin.hpp"
+#include "client/proxy.hpp"
 #include "client/response_exchange.hpp"
 #include "client/tls_session_cache.hpp"
 
@@ -51,6 +52,11 @@ struct exchange_result {
   /// The body's share of the pool's body budget, held until the body is decoded (the
   /// caller drops it): a body waiting for a decode thread still counts.
   std::optional<permit> body_permit;
+  /// The failure happened at the proxy (reaching it, or its answer to CONNECT).
+  bool at_proxy = false;
+  /// A failure already described in full (the proxy's refusal of the tunnel); when set,
+  /// `ec` is its code.
+  std::optional<error_details> failure;
 };
 
 struct exchange_limits {
@@ -68,13 +74,17 @@ struct exchange_limits {
 
 class connection {
  public:
-  /// `tls` is null for plain HTTP.
+  /// `tls` is null for plain HTTP; `proxy` null to connect directly (it and `o` must
+  /// outlive the connection).
   connection(boost::asio::any_io_executor ex, boost::asio::ssl::context* tls, origin const& o,
-             client_counters& counters);
+             proxy_route const* proxy, client_counters& counters);
   ~connection();
 
-  /// Connects to the first reachable endpoint and, for TLS, handshakes (resuming a cached
-  /// session when one is offered). Errors carry `what` = "connect" / "TLS handshake".
+  /// Connects to the first reachable endpoint (of the proxy, when there is one, then opens
+  /// a CONNECT tunnel to the origin through it) and, for TLS, handshakes with the origin
+  /// (resuming a cached session when one is offered). Errors carry `what` = "connect" /
+  /// "TLS handshake" / the proxy's part. The tunnel's CONNECT exchange is bounded by the
+  /// connect timeout too.
   boost::asio::awaitable<exchange_result> async_open(timeout_options const& t,
                                                      tls_session_cache* sessions);
 
@@ -103,8 +113,12 @@ class connection {
                                                       client_counters& counters,
                                                       velt::delivery* progress);
   boost::beast::tcp_stream& tcp();
+  /// Sends the CONNECT and reads the proxy's answer (its header only: a 2xx has no body,
+  /// any other answer ends the connection).
+  boost::asio::awaitable<exchange_result> open_tunnel(timeout_options const& t);
 
   origin const& origin_;
+  proxy_route const* proxy_;
   client_counters& counters_;
   bool connected_ = false;
   std::optional<boost::asio::ssl::stream<boost::beast::tcp_stream>> tls_;

@@ -26,9 +26,11 @@ error_details transport_error(boost::system::error_code ec, std::string const& w
 
 connection_pool::connection_pool(asio::any_io_executor ex, origin o,
                                  std::shared_ptr<asio::ssl::context> tls,
-                                 client_options const& opts, client_counters& counters)
+                                 client_options const& opts, client_counters& counters,
+                                 std::optional<proxy_route> proxy)
     : executor_(std::move(ex)),
       origin_(std::move(o)),
+      proxy_(std::move(proxy)),
       tls_(std::move(tls)),
       timeouts_(opts.timeouts),
       limits_{opts.max_header_bytes, opts.limits.max_body_bytes, opts.timeouts.idle_read},
@@ -98,10 +100,12 @@ asio::awaitable<send_result> connection_pool::async_send(request_type const& req
     if (reused) {
       counters_.add(counters_.connections_reused);
     } else {
-      c = std::make_unique<connection>(executor_, tls_.get(), origin_, counters_);
+      c = std::make_unique<connection>(executor_, tls_.get(), origin_,
+                                       proxy_ ? &*proxy_ : nullptr, counters_);
       exchange_result opened = co_await c->async_open(timeouts_, tls_ ? &sessions_ : nullptr);
       if (opened.ec) {
-        out.error = transport_error(opened.ec, opened.what);
+        out.error = opened.failure ? std::move(*opened.failure) : transport_error(opened.ec, opened.what);
+        if (opened.at_proxy) out.error->proxy = proxy_->proxy.authority;
         out.error->delivery = delivery::not_sent;  // always safe to retry
         co_return out;
       }

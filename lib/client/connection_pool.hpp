@@ -48,9 +48,10 @@ struct send_options {
 
 class connection_pool {
  public:
+  /// `proxy`: the route of every connection through an HTTP proxy; none: direct.
   connection_pool(boost::asio::any_io_executor ex, origin o,
                   std::shared_ptr<boost::asio::ssl::context> tls, client_options const& opts,
-                  client_counters& counters);
+                  client_counters& counters, std::optional<proxy_route> proxy = std::nullopt);
   ~connection_pool();
 
   /// Sends `req` on a pooled (or new) connection and reads the response.
@@ -67,6 +68,7 @@ class connection_pool {
 
   boost::asio::any_io_executor executor_;
   origin origin_;
+  std::optional<proxy_route> proxy_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
   timeout_options timeouts_;
   exchange_limits limits_;

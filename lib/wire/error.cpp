@@ -63,7 +63,7 @@ struct client_errc_info {
   char const* description;
 };
 
-constexpr std::array<client_errc_info, 8> client_errc_table{{
+constexpr std::array<client_errc_info, 11> client_errc_table{{
     {errc::invalid_request, "invalid request (refused before sending)"},
     {errc::malformed_response, "malformed response: not JSON or not the documented envelope"},
     {errc::response_too_large, "response larger than the configured limit"},
@@ -72,6 +72,9 @@ constexpr std::array<client_errc_info, 8> client_errc_table{{
     {errc::retry_budget_exhausted, "the client-wide retry budget is exhausted"},
     {errc::deadline_exceeded, "client-side timeout or deadline exceeded"},
     {errc::plain_http_refused, "plain http:// refused (set allow_plain_http to permit it)"},
+    {errc::proxy_auth_required, "the HTTP proxy requires (other) credentials (407)"},
+    {errc::proxy_refused, "the HTTP proxy refused the tunnel"},
+    {errc::proxy_unavailable, "the HTTP proxy could not open the tunnel (5xx)"},
 }};
 
 class client_category_impl final : public boost::system::error_category {
@@ -106,6 +109,12 @@ status canonical_status_of(errc e) noexcept {
       return status::unavailable;
     case errc::deadline_exceeded:
       return status::deadline_exceeded;
+    case errc::proxy_auth_required:
+      return status::unauthenticated;
+    case errc::proxy_refused:
+      return status::permission_denied;
+    case errc::proxy_unavailable:
+      return status::unavailable;
   }
   return status::unknown;
 }

@@ -26,13 +26,15 @@ namespace velt::test {
 
 using namespace std::chrono_literals;
 
-/// Options of a client that trusts `srv` (fast backoff so tests stay quick).
+/// Options of a client that trusts `srv` (fast backoff so tests stay quick), directly: no
+/// proxy, whatever HTTPS_PROXY says.
 inline client_options options_for(mock::server const& srv) {
   client_options o;
   o.base_url = srv.url();
   o.api_key = srv.api_key();
   o.auth_token = srv.auth_token();
   o.ca_file = srv.ca_file().string();
+  o.proxy = "";
   o.max_connections = 8;
   o.retry.initial_backoff = 5ms;
   o.retry.max_backoff = 50ms;
