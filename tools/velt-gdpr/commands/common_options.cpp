@@ -5,6 +5,9 @@
 #include "core/request_fields.hpp"
 #include "core/shard.hpp"
 
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+
 namespace velt::gdpr::cli {
 
 void add_connection_options(CLI::App& app, connection_cli& o) {
@@ -13,6 +16,14 @@ void add_connection_options(CLI::App& app, connection_cli& o) {
   app.add_option("--ca-file", o.ca_file,
                  "PEM file of CA certificates to trust instead of the system store")
       ->group("Connection");
+  auto* proxy = app.add_option("--proxy", o.proxy,
+                               "HTTP proxy to reach the API through (a CONNECT tunnel): "
+                               "http://[user@]host[:port] (port 1080 when none). Default: "
+                               "https_proxy, else HTTPS_PROXY, honouring no_proxy / NO_PROXY. A "
+                               "proxy password belongs in HTTPS_PROXY, never on the command line")
+                    ->group("Connection");
+  app.add_flag("--no-proxy", o.no_proxy, "Connect directly, ignoring HTTPS_PROXY and https_proxy")
+      ->excludes(proxy)->group("Connection");
   app.add_option("--api-key-file", o.api_key_file,
                  "File holding the API key (default: $VELT_API_KEY)")
       ->group("Connection");
@@ -89,8 +100,28 @@ void check_secret_traps(std::vector<std::string> const& seen) {
                     " or pass " + (key ? "--api-key-file" : "--auth-token-file") + " FILE.");
 }
 
+void check_proxy_option(std::string const& url) {
+  std::string const text = url.find("://") == std::string::npos ? "http://" + url : url;
+  auto parsed = boost::urls::parse_absolute_uri(text);
+  if (url.empty() || !parsed) throw usage_error("--proxy: not a proxy URL; expected http://[user@]host[:port]");
+  boost::urls::url_view const u = *parsed;
+  if (u.has_password()) {
+    throw usage_error("--proxy: the URL holds a password, and secrets on the command line are visible to "
+                      "every user of the machine. Put the proxy URL with its credentials in HTTPS_PROXY "
+                      "(or https_proxy) instead of --proxy.");
+  }
+  if (u.scheme_id() != boost::urls::scheme::http)
+    throw usage_error("--proxy: only http:// proxies are supported (no https:// proxy, no SOCKS)");
+  if (u.encoded_host().empty()) throw usage_error("--proxy: the URL has no host");
+  if (u.has_port() && (u.port().empty() || u.port_number() == 0))
+    throw usage_error("--proxy: the URL has an invalid port");
+  if (!(u.encoded_path().empty() || u.encoded_path() == "/") || u.has_query() || u.has_fragment())
+    throw usage_error("--proxy: the URL must not have a path, query or fragment");
+}
+
 velt::client_options make_client_options(connection_cli const& o, std::size_t default_connections) {
   check_secret_traps(o.secret_on_argv);
+  if (o.proxy) check_proxy_option(*o.proxy);
   credentials creds;
   try {
     creds = load_credentials(o.api_key_file, o.auth_token_file);
@@ -100,6 +131,10 @@ velt::client_options make_client_options(connection_cli const& o, std::size_t de
   velt::client_options opts;
   opts.base_url = o.base_url;
   opts.ca_file = o.ca_file;
+  if (o.no_proxy)
+    opts.proxy = "";
+  else if (o.proxy)
+    opts.proxy = *o.proxy;  // else: from the environment (the client reads it)
   opts.api_key = std::move(creds.api_key);
   opts.auth_token = std::move(creds.auth_token);
   opts.max_connections = o.connections.value_or(default_connections);

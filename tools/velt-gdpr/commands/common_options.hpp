@@ -27,6 +27,8 @@ struct connection_cli {
   std::optional<std::size_t> connections;
   unsigned max_attempts = 6;
   std::string log_level = "warning";
+  std::optional<std::string> proxy;  ///< --proxy URL; none: HTTPS_PROXY / https_proxy
+  bool no_proxy = false;             ///< --no-proxy: connect directly, whatever the environment
   std::vector<std::string> secret_on_argv;  ///< --api-key / --auth-token given: refused
 };
 void add_connection_options(CLI::App& app, connection_cli& o);
@@ -66,8 +68,13 @@ void add_secret_traps(CLI::App& app, std::vector<std::string>& seen);
 /// Throws usage_error when a trap caught something.
 void check_secret_traps(std::vector<std::string> const& seen);
 
-/// The client options: base URL, CA file, pool size, attempts, and the credentials from
-/// the environment or the files (throws usage_error when missing). `log` not set.
+/// Throws usage_error, naming `--proxy` and never quoting the URL, unless `url` is
+/// `http://[user@]host[:port][/]` (or that without the scheme): no password (secrets never go
+/// on the command line: HTTPS_PROXY can carry one), no https:// or SOCKS proxy.
+void check_proxy_option(std::string const& url);
+
+/// The client options: base URL, CA file, proxy, pool size, attempts, and the credentials
+/// from the environment or the files (throws usage_error when missing). `log` not set.
 velt::client_options make_client_options(connection_cli const& o, std::size_t default_connections);
 
 /// The users: `--user` values, `--users-file`, `--shard` (throws usage_error when no user

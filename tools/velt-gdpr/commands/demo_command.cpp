@@ -84,6 +84,7 @@ int run_demo_command(demo_cli const& o) {
   export_settings s;
   s.client.base_url = srv->url();
   s.client.ca_file = srv->ca_file().string();
+  s.client.proxy = "";  // the embedded server is on 127.0.0.1: never through HTTPS_PROXY
   s.client.api_key = srv->api_key();
   s.client.auth_token = srv->auth_token();
   s.client.max_connections = o.concurrency;
