@@ -48,6 +48,22 @@ TEST(PageFailure, ThrottlingOutagesAndTheRest) {
   EXPECT_EQ(classify_page_failure(cancelled), page_failure::final);
 }
 
+// A proxy's refusal of the tunnel (lib/client/proxy.cpp builds these details): a 5xx from the
+// proxy is an outage like an unreachable origin (the run waits), a 407 / 403 is final.
+TEST(PageFailure, ProxyRefusalsOfTheTunnel) {
+  auto from_proxy = [](errc code) {
+    auto e = make_error_details(make_error_code(code), "proxy 127.0.0.1:3128 refused the tunnel");
+    e.proxy = "127.0.0.1:3128";
+    return e;
+  };
+  EXPECT_EQ(classify_page_failure(from_proxy(errc::proxy_unavailable)), page_failure::outage);
+  EXPECT_EQ(classify_page_failure(from_proxy(errc::proxy_auth_required)), page_failure::final);
+  EXPECT_EQ(classify_page_failure(from_proxy(errc::proxy_refused)), page_failure::final);
+  auto down = make_error_details(boost::asio::error::connection_refused, "connect to proxy 127.0.0.1:3128");
+  down.proxy = "127.0.0.1:3128";
+  EXPECT_EQ(classify_page_failure(down), page_failure::outage);
+}
+
 TEST(PageFailure, TheServersWaitFromRetryAfterOrItsMessage) {
   auto e = answered(429, status::resource_exhausted, "Rate limit exceeded. Try again after 1 minute.");
   EXPECT_EQ(velt::detail::throttle_wait(e), pacing_clock::duration(60s));

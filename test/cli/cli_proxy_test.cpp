@@ -74,6 +74,8 @@ TEST(CliProxy, WrongProxyCredentialsFailNamingTheProxyNotThePassword) {
                      with_env(srv, {"HTTPS_PROXY=" + tp.url(std::string(proxy_user) + ":" + wrong)}));
   EXPECT_NE(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("proxy " + tp.authority()), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("HTTP proxy " + tp.authority() + " refused the tunnel"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("VELT_API_KEY"), std::string::npos) << "not the API's credentials: " << r.err;
   EXPECT_EQ(srv.stats().requests, 0u) << "nothing reached the origin";
   expect_no_password(r, dir.path() / "out", wrong);
   expect_no_password(r, dir.path() / "out", proxy_password);

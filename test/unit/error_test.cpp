@@ -149,6 +149,11 @@ TEST(ErrorCanonicalStatus, ClientErrcMapping) {
   EXPECT_EQ(canon(errc::retry_budget_exhausted), status::unavailable);
   EXPECT_EQ(canon(errc::deadline_exceeded), status::deadline_exceeded);
   EXPECT_EQ(canon(errc::plain_http_refused), status::invalid_argument);
+  // The proxy's refusals of the tunnel: credentials, access rules (not retried), 5xx (retried).
+  EXPECT_EQ(canon(errc::proxy_auth_required), status::unauthenticated);
+  EXPECT_EQ(canon(errc::proxy_refused), status::permission_denied);
+  EXPECT_EQ(canon(errc::proxy_unavailable), status::unavailable);
+  EXPECT_NE(make_error_code(errc::proxy_refused).message().find("proxy"), std::string::npos);
 }
 
 TEST(ErrorCanonicalStatus, TransportErrors) {

@@ -229,7 +229,11 @@ asio::awaitable<void> eraser::flow(eraser* e) {
   };
   e->outcome_ = co_await e->batch_->async_run(users, printer, asio::use_awaitable);
   using end = velt::erase_result::end;
-  if (e->outcome_.how == end::credentials_refused) {
+  if (e->outcome_.how == end::credentials_refused && !e->outcome_.error.proxy.empty()) {
+    e->con_.error(fmt::format("the HTTP proxy {} refused the tunnel ({}); check the proxy and its credentials "
+                              "(HTTPS_PROXY / https_proxy, --proxy, NO_PROXY); stopping",
+                              e->outcome_.error.proxy, e->outcome_.error.to_string()));
+  } else if (e->outcome_.how == end::credentials_refused) {
     e->con_.error(fmt::format("the server refused the credentials ({}); check VELT_API_KEY / "
                               "--api-key-file and VELT_AUTH_TOKEN / --auth-token-file; stopping",
                               e->outcome_.error.to_string()));

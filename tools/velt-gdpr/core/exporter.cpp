@@ -199,6 +199,14 @@ void export_engine::outage(velt::outage_event const& ev) {
 }
 
 void export_engine::refused_credentials(velt::batch_result const& r) {
+  if (!r.error.proxy.empty()) {  // the proxy's refusal (407, 403), not the API's
+    std::string const explanation = "the HTTP proxy " + r.error.proxy + " refused the tunnel";
+    report_.set_error(r.error, explanation);
+    con_.error(fmt::format("{} ({}); check the proxy and its credentials (HTTPS_PROXY / https_proxy, "
+                           "--proxy, NO_PROXY); stopping the run",
+                           explanation, r.error.to_string()));
+    return;
+  }
   std::string const explanation =
       r.credentials_worked_before ? "the credentials stopped working during the run"
                                   : "the server refused the credentials on the first requests";
