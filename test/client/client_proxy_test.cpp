@@ -3,9 +3,11 @@
 // to the local server, TLS to the origin inside it; credentials; refusals (407, 403, 5xx)
 // as typed errors naming the proxy and never its password; a proxy that is down; NO_PROXY;
 // the environment. Suite ClientProxy: registered with ctest (label "proxy") only when
-// /usr/bin/tinyproxy is installed.
+// /usr/bin/tinyproxy is installed. Suite ClientProxyWire: what goes over the wire to a
+// hand-made proxy (the CONNECT, credentials, answers tinyproxy does not give); always runs.
 #include "support.hpp"
 
+#include "../support/raw_http_server.hpp"
 #include "../support/tinyproxy.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -277,6 +279,61 @@ TEST(ClientProxy, BadProxyUrlIsRefusedWhenTheClientIsMade) {
     EXPECT_NE(what.find("proxy"), std::string::npos) << what;
     EXPECT_EQ(what.find("Never-Shown-Pw"), std::string::npos) << what;
   }
+}
+
+// ClientProxyWire: a hand-made proxy (test/support/raw_http_server.hpp) that answers the
+// CONNECT with chosen bytes; needs no tinyproxy, always registered.
+
+TEST(ClientProxyWire, ConnectCarriesTheDecodedCredentialsAndARefusalIsNotRetried) {
+  raw_http_server fake(
+      [](raw_request const&) {
+        return std::string("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"x\"\r\n"
+                           "Content-Length: 5000\r\n\r\n") + std::string(5000, 'x');
+      },
+      raw_http_server_options{.keep_requests = true});
+  mock::server srv(small(1));
+  auto o = options_for(srv);
+  o.proxy = "http://us%40er:p%3Ass%20Word@127.0.0.1:" + std::to_string(fake.port());
+  auto const e = first_page_failure(srv, o).error;
+  EXPECT_EQ(e.code, make_error_code(errc::proxy_auth_required)) << e.to_string();
+  EXPECT_EQ(e.attempts, 1u);
+  auto const got = fake.received();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].head.rfind("CONNECT 127.0.0.1:" + std::to_string(srv.port()) + " HTTP/1.1\r\n", 0), 0u) << got[0].head;
+  EXPECT_EQ(got[0].header("Host"), "127.0.0.1:" + std::to_string(srv.port()));
+  EXPECT_EQ(got[0].header("Proxy-Authorization"), "Basic dXNAZXI6cDpzcyBXb3Jk");  // "us@er:p:ss Word"
+  EXPECT_EQ(got[0].header("x-velt-api-key"), "") << "the API's secrets never go to the proxy";
+  EXPECT_EQ(srv.stats().requests, 0u);
+}
+
+TEST(ClientProxyWire, BytesAfterTheConnectAnswerAreAProtocolError) {
+  raw_http_server fake([](raw_request const&) {
+    return std::string("HTTP/1.1 200 Connection established\r\n\r\nHTTP/1.1 200 OK\r\n\r\n");
+  });
+  mock::server srv(small(1));
+  auto o = options_for(srv);
+  o.proxy = fake.url();
+  auto const e = first_page_failure(srv, o).error;
+  EXPECT_EQ(e.code, make_error_code(errc::proxy_refused)) << e.to_string();
+  EXPECT_NE(e.message.find("unexpected bytes after its answer to CONNECT"), std::string::npos) << e.message;
+  EXPECT_EQ(e.proxy, "127.0.0.1:" + std::to_string(fake.port()));
+  EXPECT_EQ(e.delivery, delivery::not_sent);
+}
+
+TEST(ClientProxyWire, BadGatewayFromTheProxyIsRetried) {
+  raw_http_server fake([](raw_request const&) {
+    return std::string("HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\n\r\n<html>down</html>");
+  });
+  mock::server srv(small(1));
+  auto o = options_for(srv);
+  o.proxy = fake.url();
+  o.retry.max_attempts = 3;
+  auto const e = first_page_failure(srv, o).error;
+  EXPECT_EQ(e.code, make_error_code(errc::proxy_unavailable)) << e.to_string();
+  EXPECT_EQ(e.status, status::unavailable);
+  EXPECT_EQ(e.attempts, 3u);
+  EXPECT_EQ(fake.requests(), 3u);
+  EXPECT_NE(e.message.find("HTTP 502 Bad Gateway"), std::string::npos) << e.message;
 }
 
 }  // namespace
