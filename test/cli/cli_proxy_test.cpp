@@ -76,6 +76,9 @@ TEST(CliProxy, WrongProxyCredentialsFailNamingTheProxyNotThePassword) {
   EXPECT_NE(r.err.find("proxy " + tp.authority()), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("HTTP proxy " + tp.authority() + " refused the tunnel"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("VELT_API_KEY"), std::string::npos) << "not the API's credentials: " << r.err;
+  auto const report = report_of(dir.path() / "out");
+  ASSERT_TRUE(report.contains("error")) << boost::json::serialize(report);
+  EXPECT_EQ(report.at("error").at("proxy"), boost::json::value(tp.authority()));
   EXPECT_EQ(srv.stats().requests, 0u) << "nothing reached the origin";
   expect_no_password(r, dir.path() / "out", wrong);
   expect_no_password(r, dir.path() / "out", proxy_password);

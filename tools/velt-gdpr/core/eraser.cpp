@@ -39,10 +39,12 @@ using std::chrono::steady_clock;
 namespace {
 
 json::object error_json(velt::error_details const& d) {
-  return json::object{{"status", velt::to_string(d.status)},
-                      {"httpStatus", d.http_status},
-                      {"message", printable_id(d.message)},
-                      {"attempts", d.attempts}};
+  json::object e{{"status", velt::to_string(d.status)},
+                 {"httpStatus", d.http_status},
+                 {"message", printable_id(d.message)},
+                 {"attempts", d.attempts}};
+  if (!d.proxy.empty()) e["proxy"] = d.proxy;  // host:port of the HTTP proxy that failed
+  return e;
 }
 
 json::array ids_json(std::vector<std::string> const& ids) {

@@ -105,6 +105,7 @@ void run_report::set_error(velt::error_details const& why, std::string explanati
   e["status"] = velt::to_string(why.status);
   e["httpStatus"] = why.http_status;
   e["message"] = printable_id(why.message);
+  if (!why.proxy.empty()) e["proxy"] = why.proxy;  // the HTTP proxy failed, not the API
   e["explanation"] = std::move(explanation);
   error_ = std::move(e);
   dirty_ = true;
