@@ -109,6 +109,22 @@ TEST(ClientProxy, ConcurrentUsersShareAPoolOfTunnels) {
   EXPECT_GT(st.connections_reused, 0u);
 }
 
+TEST(ClientProxy, PlainHttpBaseUrlIsTunnelledToo) {
+  auto so = small(1);
+  so.tls = false;
+  mock::server srv(so);
+  tinyproxy tp;
+  auto o = options_for(srv);
+  o.allow_plain_http = true;
+  o.ca_file.clear();
+  o.proxy = tp.url();
+  asio::io_context io;
+  velt::client c(io.get_executor(), o);
+  auto const user = srv.user_ids()[0];
+  EXPECT_TRUE(same_export(expected(srv, user), run(io, stream_user(c, srv.organization_id(), user)).data));
+  EXPECT_EQ(tp.connects(), 1u) << tp.log();
+}
+
 TEST(ClientProxy, RightCredentialsPass) {
   mock::server srv(small(1));
   tinyproxy tp({.basic_auth = std::pair<std::string, std::string>{proxy_user, proxy_password}});
