@@ -81,6 +81,9 @@ enum class errc : int {
   retry_budget_exhausted,  ///< the client-wide retry budget is spent (UNAVAILABLE)
   deadline_exceeded,       ///< a client-side timeout or deadline passed (DEADLINE_EXCEEDED)
   plain_http_refused,      ///< an http:// URL without allow_plain_http (INVALID_ARGUMENT)
+  /// A response body in a content coding the client cannot decode: anything but gzip
+  /// (`br`, `deflate`, stacked codings, ...); the message names it (UNIMPLEMENTED).
+  unsupported_content_coding,
 };
 
 /// The error category of `velt::errc` values (name `"velt.client"`).

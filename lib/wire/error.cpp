@@ -63,7 +63,7 @@ struct client_errc_info {
   char const* description;
 };
 
-constexpr std::array<client_errc_info, 8> client_errc_table{{
+constexpr std::array<client_errc_info, 9> client_errc_table{{
     {errc::invalid_request, "invalid request (refused before sending)"},
     {errc::malformed_response, "malformed response: not JSON or not the documented envelope"},
     {errc::response_too_large, "response larger than the configured limit"},
@@ -72,6 +72,7 @@ constexpr std::array<client_errc_info, 8> client_errc_table{{
     {errc::retry_budget_exhausted, "the client-wide retry budget is exhausted"},
     {errc::deadline_exceeded, "client-side timeout or deadline exceeded"},
     {errc::plain_http_refused, "plain http:// refused (set allow_plain_http to permit it)"},
+    {errc::unsupported_content_coding, "response body in a content coding the client cannot decode"},
 }};
 
 class client_category_impl final : public boost::system::error_category {
@@ -106,6 +107,8 @@ status canonical_status_of(errc e) noexcept {
       return status::unavailable;
     case errc::deadline_exceeded:
       return status::deadline_exceeded;
+    case errc::unsupported_content_coding:
+      return status::unimplemented;
   }
   return status::unknown;
 }
