@@ -37,6 +37,7 @@ content_coding parse_content_coding(std::string_view field_values) {
 void inflating_body::reader::init(boost::optional<std::uint64_t> const& length,
                                   boost::beast::error_code& ec) {
   ec = {};
+  body_.coding = parse_content_coding(codings_(header_));
   switch (body_.coding.what) {
     case content_coding::kind::unsupported:
       body_.failure = "unsupported Content-Encoding '" + body_.coding.name +

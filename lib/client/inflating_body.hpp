@@ -14,6 +14,7 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
+#include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/optional/optional.hpp>
 
@@ -50,16 +51,11 @@ struct inflating_body {
 
   class reader {
    public:
+    // Beast makes the reader with the parser, before any header is in: the coding is read
+    // from the header in init(), when the body starts.
     template <bool isRequest, class Fields>
-    reader(boost::beast::http::header<isRequest, Fields>& h, value_type& b) : body_(b) {
-      std::string joined;
-      auto [it, end] = h.equal_range(boost::beast::http::field::content_encoding);
-      for (; it != end; ++it) {
-        if (!joined.empty()) joined += ',';
-        joined.append(it->value().data(), it->value().size());
-      }
-      body_.coding = parse_content_coding(joined);
-    }
+    reader(boost::beast::http::header<isRequest, Fields>& h, value_type& b)
+        : header_(&h), codings_(&codings_of<boost::beast::http::header<isRequest, Fields>>), body_(b) {}
 
     void init(boost::optional<std::uint64_t> const& length, boost::beast::error_code& ec);
 
@@ -81,6 +77,21 @@ struct inflating_body {
    private:
     void take(std::string_view piece, boost::beast::error_code& ec);
 
+    /// Every Content-Encoding field value of the header `h` points to, joined with ",".
+    template <class Header>
+    static std::string codings_of(void const* h) {
+      auto const& header = *static_cast<Header const*>(h);
+      std::string joined;
+      auto [it, end] = header.equal_range(boost::beast::http::field::content_encoding);
+      for (; it != end; ++it) {
+        if (!joined.empty()) joined += ',';
+        joined.append(it->value().data(), it->value().size());
+      }
+      return joined;
+    }
+
+    void const* header_;
+    std::string (*codings_)(void const*);
     value_type& body_;
     std::optional<gzip_inflater> inflater_;
   };

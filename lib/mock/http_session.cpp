@@ -118,6 +118,7 @@ void encode_for(api_response& res, server_core& core, std::optional<std::string_
   res.body = res.is_page ? core.gzipped_pages.compressed(res.body)
                          : std::make_shared<std::string const>(gzip_compress(*res.body));
   res.headers.emplace_back("Content-Encoding", "gzip");
+  core.stats.response_gzip();
 }
 
 /// The buffers of bytes [from, to) of head + body.
