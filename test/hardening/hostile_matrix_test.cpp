@@ -9,6 +9,7 @@
 // this adds the middle page, the shared pool under parallel users, exact page counts and
 // the prefix property of failed streams.
 #include "hardening_support.hpp"
+#include "mock/compression.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 
@@ -300,9 +301,30 @@ TEST(HardeningContract, MergedFetchSkipsATokenInsideData) {
   EXPECT_FALSE(d.data.contains("nextPageToken"));
   ASSERT_TRUE(d.data.contains("comments"));
   EXPECT_EQ(d.data.at("comments").as_array().size(), 1u);
-  // The request asks for bodies without content coding: they are read as they are.
+  // The request asks for gzip by default (client_options::accept_gzip).
   ASSERT_EQ(srv.requests(), 1u);
-  EXPECT_EQ(srv.received()[0].header("accept-encoding"), "identity");
+  EXPECT_EQ(srv.received()[0].header("accept-encoding"), "gzip");
+}
+
+TEST(HardeningContract, AcceptEncodingFollowsTheOptionAndAnUnaskedGzipBodyIsDecoded) {
+  // A server that compresses whatever the request says (some gateways do).
+  raw_http_server srv([](raw_request const&) {
+    return http_response(200, velt::mock::detail::gzip_compress(one_page_body()),
+                         "Content-Encoding: x-gzip\r\n");
+  });
+  for (bool accept_gzip : {true, false}) {
+    asio::io_context io;
+    auto o = plain_options(srv.url());
+    o.accept_gzip = accept_gzip;
+    velt::client c(io.get_executor(), o);
+    user_data_request request{.organization_id = "org-1", .user_id = "user-1"};
+    auto [ec, d] = run(io, c.async_fetch_user_data(std::move(request), asio::as_tuple(asio::use_awaitable)));
+    ASSERT_FALSE(ec) << ec.message();
+    EXPECT_EQ(d.data.at("comments").as_array().size(), 1u);
+    EXPECT_EQ(srv.received().back().header("accept-encoding"), accept_gzip ? "gzip" : "identity");
+    EXPECT_EQ(c.stats().responses_inflated, 1u);
+    EXPECT_EQ(c.stats().bytes_inflated, one_page_body().size());
+  }
 }
 
 TEST(HardeningContract, PageTokensThatCycleAreATypedErrorNotALoop) {
