@@ -221,7 +221,9 @@ asio::awaitable<exchange_result> connection::exchange_on(Stream& s, request_type
         // A gzip body's share is an estimate of its inflated size (body_budget_share); the
         // inflater holds it to max_body_bytes whatever the estimate.
         auto const& head = parser->get();
-        bool const coded = head.find(http::field::content_encoding) != head.end();
+        auto const coding = head.find(http::field::content_encoding);
+        bool const coded = coding != head.end() &&
+                           parse_content_coding(coding->value()).what != content_coding::kind::identity;
         std::size_t const need = body_budget_share(
             length ? std::optional<std::uint64_t>(*length) : std::nullopt, limits.body_budget_bytes,
             coded, limits.max_body_bytes);
