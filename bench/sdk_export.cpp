@@ -6,7 +6,7 @@
 // much of (a)'s cost is the CLI's own bookkeeping.
 //
 //   VELT_API_KEY=... VELT_AUTH_TOKEN=... velt-bench-sdk --base-url URL --ca-file CA
-//       --org ORG --users-file FILE --out DIR --connections C [--concurrency N]
+//       --org ORG --users-file FILE --out DIR --connections C [--concurrency N] [--gzip on|off]
 //
 // Latency percentiles come from velt::client_stats (sending to complete response, upper
 // edges of ~9 %-wide buckets). Prints one JSON line at the end (bench_common.hpp).
@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
   try {
     vb::args const a(argc, argv,
                      {"--base-url", "--ca-file", "--org", "--users-file", "--out", "--connections",
-                      "--concurrency"});
+                      "--concurrency", "--gzip"});
     asio::io_context io(1);
     velt::client_options const opts = vb::client_options_from(a);
     std::size_t const concurrency = a.number("--concurrency", opts.max_connections);
@@ -109,7 +109,7 @@ int main(int argc, char** argv) {
     s.elapsed_s = std::chrono::duration<double>(clock_type::now() - started).count();
     s.p50_us = static_cast<std::uint64_t>(stats.latency_p50.count());
     s.p99_us = static_cast<std::uint64_t>(stats.latency_p99.count());
-    s.extra = vb::connection_fields(stats);
+    s.extra = vb::connection_fields(stats) + ",\"bytes_inflated\":" + std::to_string(stats.bytes_inflated);
     s.print();
     return s.users_failed == 0 ? 0 : 1;
   } catch (std::exception const& e) {

@@ -78,9 +78,9 @@ recommended Boost and OpenSSL development packages.")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # Recommends, not Depends: the programs run without them, and they are what building
 # against the SDK needs (the headers include Boost.Asio/Beast/JSON/URL and OpenSSL's;
-# veltConfig.cmake finds Boost json/url and OpenSSL). apt installs Recommends by default,
+# veltConfig.cmake finds Boost json/url, OpenSSL and zlib). apt installs Recommends by default,
 # so `apt-get install ./velt-gdpr_*.deb` gives a working SDK, and --no-install-recommends
 # a CLI without some 200 MB of headers.
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libboost1.81-dev, libboost-json1.81-dev, libboost-url1.81-dev, libssl-dev")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libboost1.81-dev, libboost-json1.81-dev, libboost-url1.81-dev, libssl-dev, zlib1g-dev")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "cmake (>= 3.25), g++ (>= 4:12) | clang (>= 1:14), pkg-config")
 include(CPack)

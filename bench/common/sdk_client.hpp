@@ -21,6 +21,8 @@ inline velt::client_options client_options_from(args const& a) {
   opts.api_key = env("VELT_API_KEY");
   opts.auth_token = env("VELT_AUTH_TOKEN");
   opts.max_connections = a.number("--connections", 16);
+  // `--gzip off`: Accept-Encoding: identity (the compression scenario compares the two).
+  opts.accept_gzip = a.get("--gzip", "on") != "off";
   return opts;
 }
 

@@ -2,7 +2,7 @@
 // velt-bench-runner: runs the benchmark scenarios of BENCHMARKS.md and reports them.
 //
 //   velt-bench-runner --bin-dir build/bench [--quick] [--json FILE] [--markdown FILE]
-//                     [--only cpu,instructions,latency,latency-long,scale,rss,server,
+//                     [--only cpu,instructions,compression,latency,latency-long,scale,rss,server,
 //                             rate-limited,outage,micro]
 //                     [--work-dir DIR] [--repeat N] [--skip cli,sdk,baseline,floor]
 //                     [--server-exe PATH]
@@ -141,6 +141,7 @@ struct client_spec {
   fs::path exe;
   bool writes_files = true;
   bool available = false;
+  std::vector<std::string> extra_args{};  // after the common ones
 };
 
 struct scenario {
@@ -160,6 +161,7 @@ struct scenario {
   bool callgrind = false; // clients run under valgrind --tool=callgrind: instructions, not time
   bool server = false;    // scenario 5: the example server under wrk for `load_duration`
   std::chrono::seconds load_duration{20};
+  bool gzip = false;      // velt-mock-server --gzip (compresses for clients that ask)
 
   std::size_t pages_per_user() const { return std::max<std::size_t>(1, (items + page_size - 1) / page_size); }
   std::size_t max_users() const { return *std::max_element(user_counts.begin(), user_counts.end()); }
@@ -181,6 +183,7 @@ struct scenario {
                                std::to_string(items) + ".." + std::to_string(items), "--page-size",
                                std::to_string(page_size), "--empty-fraction", "0", "--heavy-users", "0",
                                "--no-empty-pages", "--page-cache-mb", "8192"};
+    if (gzip) f.push_back("--gzip");
     if (latency_ms > 0 || jitter_ms > 0) {
       f.push_back("--latency");
       f.push_back(std::to_string(latency_ms) + "," + std::to_string(jitter_ms));
@@ -380,6 +383,7 @@ class bench_runner {
     clients_ = {
         {"cli", "(a) velt-gdpr export", b / "tools/velt-gdpr/velt-gdpr", true, false},
         {"sdk", "(a') SDK + export_writer", b / "bench/velt-bench-sdk", true, false},
+        {"sdk-identity", "(a') SDK, Accept-Encoding: identity", b / "bench/velt-bench-sdk", true, false, {"--gzip", "off"}},
         {"baseline", "(b) libcurl + Boost.JSON", b / "bench/velt-bench-baseline", true, false},
         {"floor", "(c) SDK transport floor", b / "bench/velt-bench-floor", false, false},
     };
@@ -515,6 +519,7 @@ class bench_runner {
     add("--connections", std::to_string(connections));
     if (c.writes_files) add("--out", out_dir.string());
     if (c.name == "cli") add("--progress", "never");
+    argv.insert(argv.end(), c.extra_args.begin(), c.extra_args.end());
     if (sc.callgrind) {
       std::vector<std::string> const wrapper{valgrind_.string(), "--tool=callgrind", "--callgrind-out-file=/dev/null"};
       argv.insert(argv.begin(), wrapper.begin(), wrapper.end());
@@ -750,6 +755,19 @@ std::vector<scenario> make_scenarios(bool quick) {
   rss.connections = 256;
   rss.clients = {"floor", "baseline", "cli", "sdk"};
   s.push_back(rss);
+
+  scenario gz;
+  gz.id = "compression";
+  gz.title = "1c. Compressed responses";
+  gz.measures = "scenario 1's full pages from velt-mock-server --gzip (deflate level 1, compressed pages cached), the "
+                "SDK exporter asking for gzip (its default) and for identity: bytes on the wire and client CPU per page";
+  gz.user_counts = {quick ? 40u : 200u};
+  gz.items = 500;
+  gz.connections = 16;
+  gz.clients = {"sdk", "sdk-identity"};
+  gz.repeat = quick ? 1 : 3;
+  gz.gzip = true;
+  s.push_back(gz);
 
   scenario srv;
   srv.id = "server";
@@ -1072,6 +1090,32 @@ std::string markdown(json::object const& machine, std::vector<scenario> const& s
       md << "\n";
       continue;
     }
+    if (sc.gzip) {
+      // Per page, and as ratios to the identity run of the same invocation (a noisy machine
+      // moves both alike).
+      auto const* plain = find(runs, sc.id, "sdk-identity");
+      auto per_page = [](double x, run_record const& r) { return r.pages ? x / static_cast<double>(r.pages) : NAN; };
+      md << "| client | pages | KiB on the wire / page | vs identity | client CPU ms / page | vs identity "
+            "| wall s | server CPU ms / page | files checked |\n|---|--:|--:|--:|--:|--:|--:|--:|---|\n";
+      for (auto const& r : runs) {
+        if (r.scenario != sc.id) continue;
+        double const wire = per_page(static_cast<double>(r.response_bytes), r);
+        double const cpu = per_page(r.cpu_s() * 1000.0, r);
+        double const wire0 = plain ? per_page(static_cast<double>(plain->response_bytes), *plain) : NAN;
+        double const cpu0 = plain ? per_page(plain->cpu_s() * 1000.0, *plain) : NAN;
+        md << "| " << r.label << " | " << r.pages << " | " << fmt(wire / 1024.0, 1) << " | " << fmt(wire / wire0, 3)
+           << " | " << fmt(cpu, 3) << " | " << fmt(cpu / cpu0) << " | " << fmt(r.proc.wall_s) << " | "
+           << fmt(per_page(r.server_cpu_s * 1000.0, r), 3) << " | "
+           << (!r.ok() ? "**" + r.proc.describe() + " " + (r.check ? r.check->problem : std::string()) + "**"
+               : r.check ? std::to_string(r.check->files) + "/" + std::to_string(r.users) + " files, " +
+                               std::to_string(r.check->items_checked) + " items vs truth: " +
+                               (r.check->users_wrong ? "wrong" : "exact")
+                         : std::string("–"))
+           << " |\n";
+      }
+      md << "\n";
+      continue;
+    }
     bool const latency = sc.latency_ms > 0;
     md << "| client | users | wall s | pages/s | MB/s | CPU s / 1k pages | peak RSS MiB | p50 ms | p99 ms "
           "| conns (resumed) | server CPU s / 1k pages |"
@@ -1151,7 +1195,7 @@ int main(int argc, char** argv) {
       } else {
         throw std::invalid_argument("unknown option " + a +
                                     "\nusage: velt-bench-runner --bin-dir DIR [--quick] [--json FILE] [--markdown FILE] "
-                                    "[--only cpu,instructions,latency,latency-long,scale,rss,server,rate-limited,outage,micro] "
+                                    "[--only cpu,instructions,compression,latency,latency-long,scale,rss,server,rate-limited,outage,micro] "
                                     "[--work-dir DIR] "
                                     "[--repeat N] [--skip cli,sdk,baseline,floor] [--server-exe PATH]");
       }

@@ -116,6 +116,14 @@ struct client_options {
   retry_options retry;
   wire::decode_limits limits;               ///< body size and JSON depth
   std::size_t max_header_bytes = 64u << 10; ///< response header block
+  /// Ask for gzip-compressed responses (`Accept-Encoding: gzip`); off: `Accept-Encoding:
+  /// identity`. Bodies are inflated as they arrive, and `limits.max_body_bytes` bounds the
+  /// inflated size (a body that inflates past it fails with `errc::response_too_large`
+  /// while it is read). A gzip body is decoded even when it was not asked for; any other
+  /// content coding is `errc::unsupported_content_coding`. Pages are the same bytes either
+  /// way (`page_format::raw` items included); compression trades client CPU for fewer
+  /// bytes on the wire (see README "Compression").
+  bool accept_gzip = true;
   /// Bytes of response bodies the pool reads at once, across all its connections (0: no
   /// bound). A response waits (within its deadline) for its Content-Length, or 1 MiB when
   /// the length is not announced, before its body is read: the connection stops reading and
@@ -188,6 +196,11 @@ struct client_stats {
   /// @var bytes_received
   /// HTTP bytes of responses read: heads and bodies, interim (1xx) responses included.
   std::uint64_t bytes_sent = 0, bytes_received = 0;
+  /// @var responses_inflated
+  /// Responses whose body came gzip-coded and was inflated.
+  /// @var bytes_inflated
+  /// Body bytes those responses inflated to (`bytes_received` counts them as they came).
+  std::uint64_t responses_inflated = 0, bytes_inflated = 0;
   /// @var connections_opened
   /// Connections opened (counted once TCP is connected, before any TLS handshake).
   /// @var connections_reused

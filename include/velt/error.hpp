@@ -90,6 +90,9 @@ enum class errc : int {
   /// The HTTP proxy answered the CONNECT with a 5xx (502, 503, 504: it could not reach the
   /// origin, or is overloaded) (UNAVAILABLE, retried like an unreachable origin).
   proxy_unavailable,
+  /// A response body in a content coding the client cannot decode: anything but gzip
+  /// (`br`, `deflate`, stacked codings, ...); the message names it (UNIMPLEMENTED).
+  unsupported_content_coding,
 };
 
 /// The error category of `velt::errc` values (name `"velt.client"`).

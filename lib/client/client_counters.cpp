@@ -61,6 +61,8 @@ client_stats client_counters::snapshot() const {
   s.time_throttled = std::chrono::milliseconds(get(throttled_ms));
   s.bytes_sent = get(bytes_sent);
   s.bytes_received = get(bytes_received);
+  s.responses_inflated = get(responses_inflated);
+  s.bytes_inflated = get(bytes_inflated);
   s.connections_opened = get(connections_opened);
   s.connections_reused = get(connections_reused);
   s.connections_closed = get(connections_closed);

@@ -34,7 +34,7 @@ struct client_counters {
   using counter = std::atomic<std::uint64_t>;
   counter requests{0}, responses{0}, retries{0}, retries_throttled{0}, retries_server{0},
       retries_transport{0}, stale_resends{0}, budget_exhausted{0}, throttled_ms{0},
-      bytes_sent{0}, bytes_received{0}, connections_opened{0}, connections_reused{0},
+      bytes_sent{0}, bytes_received{0}, responses_inflated{0}, bytes_inflated{0}, connections_opened{0}, connections_reused{0},
       connections_closed{0}, tls_handshakes_full{0}, tls_handshakes_resumed{0}, pages{0};
   std::atomic<std::size_t> connections_open{0}, connections_idle{0}, connections_open_max{0};
 

@@ -130,9 +130,9 @@ request_type client_impl::make_request(wire::endpoint ep, std::string const& bod
   req.set(http::field::user_agent, options_.user_agent);
   req.set(http::field::content_type, "application/json");
   req.set(http::field::accept, "application/json");
-  // Bodies are read as they are: ask for no content coding (RFC 9110 §12.5.3), so that a
-  // gateway in front of the API does not compress them.
-  req.set(http::field::accept_encoding, "identity");
+  // gzip is the one coding the client decodes (inflating_body.hpp). Off, ask for none
+  // (RFC 9110 §12.5.3), so that a gateway in front of the API does not compress.
+  req.set(http::field::accept_encoding, options_.accept_gzip ? "gzip" : "identity");
   req.set("x-velt-api-key", options_.api_key);
   req.set("x-velt-auth-token", *token);
   req.keep_alive(true);

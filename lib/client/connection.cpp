@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
 #include "client/connection.hpp"
+#include "client/inflating_body.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -250,12 +251,16 @@ asio::awaitable<exchange_result> connection::exchange_on(Stream& s, request_type
   // 103 Early Hints): Beast completes a message after a 1xx header (a 1xx has no body), so
   // skip it and parse the next message from the same buffer with a fresh parser, each with
   // the full limits. How many, and which are errors: response_exchange::on_message.
-  std::optional<http::response_parser<http::string_body>> parser;
+  // The body is inflated as it arrives when it is gzip-coded (inflating_body.hpp):
+  // `max_body_bytes` bounds the inflated size there, and the parser's body limit still
+  // bounds the bytes on the wire (coded bytes beyond the inflated limit make no sense).
+  std::optional<http::response_parser<inflating_body>> parser;
   auto fresh_parser = [&] {
     parser.emplace();
     parser->header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(limits.max_header_bytes, UINT32_MAX)));
     parser->body_limit(limits.max_body_bytes);
+    parser->get().body().max_bytes = limits.max_body_bytes;
   };
   fresh_parser();
   // The body budget is taken once the final response's header is in (its Content-Length
@@ -266,8 +271,15 @@ asio::awaitable<exchange_result> connection::exchange_on(Stream& s, request_type
       if (limits.body_budget != nullptr && !body_permit && parser->is_header_done() &&
           !is_interim(parser->get().result_int())) {
         auto const length = parser->content_length();
+        // A gzip body's share is an estimate of its inflated size (body_budget_share); the
+        // inflater holds it to max_body_bytes whatever the estimate.
+        auto const& head = parser->get();
+        auto const coding = head.find(http::field::content_encoding);
+        bool const coded = coding != head.end() &&
+                           parse_content_coding(coding->value()).what != content_coding::kind::identity;
         std::size_t const need = body_budget_share(
-            length ? std::optional<std::uint64_t>(*length) : std::nullopt, limits.body_budget_bytes);
+            length ? std::optional<std::uint64_t>(*length) : std::nullopt, limits.body_budget_bytes,
+            coded, limits.max_body_bytes);
         t.expires_never();
         auto const waited = co_await limits.body_budget->async_acquire(need, deadline);
         if (waited) {
@@ -286,6 +298,9 @@ asio::awaitable<exchange_result> connection::exchange_on(Stream& s, request_type
       if (rec) {
         r.ec = rec;
         r.what = "read response";
+        // The body reader says what was wrong with the coding ("corrupt gzip body: ...").
+        if (auto& failure = parser->get().body().failure; !failure.empty())
+          r.what += ": " + failure;
         co_return r;
       }
     }
@@ -307,7 +322,11 @@ asio::awaitable<exchange_result> connection::exchange_on(Stream& s, request_type
     r.response.retry_after = std::string(it->value());
   if (auto it = res.find(http::field::content_type); it != res.end())
     r.response.content_type = std::string(it->value());
-  r.response.body = std::move(res.body());
+  if (res.body().coding.what == content_coding::kind::gzip) {
+    counters.add(counters.responses_inflated);
+    counters.add(counters.bytes_inflated, res.body().data.size());
+  }
+  r.response.body = std::move(res.body().data);
   r.body_permit = std::move(body_permit);
   co_return r;
 }

@@ -6,9 +6,12 @@
 namespace velt::detail {
 
 std::size_t body_budget_share(std::optional<std::uint64_t> content_length,
-                              std::size_t budget_bytes) noexcept {
+                              std::size_t budget_bytes, bool coded, std::size_t max_body) noexcept {
   if (budget_bytes == 0) return 0;
-  std::uint64_t const announced = content_length.value_or(unannounced_body_estimate);
+  std::uint64_t announced = content_length.value_or(unannounced_body_estimate);
+  if (coded)
+    announced = std::max<std::uint64_t>(
+        announced, std::min<std::uint64_t>(unannounced_body_estimate, max_body));
   return static_cast<std::size_t>(
       std::clamp<std::uint64_t>(announced, 1, static_cast<std::uint64_t>(budget_bytes)));
 }

@@ -36,8 +36,14 @@ constexpr bool is_interim(unsigned http_status) noexcept {
 /// takes once its header is in: its Content-Length, `unannounced_body_estimate` when it
 /// announces none, at least 1 and at most the whole budget (a larger body waits until it
 /// can have all of it).
+///
+/// A content-coded (gzip) body inflates to a size no header announces: it takes the larger
+/// of its Content-Length and what an unannounced body takes, the latter no more than
+/// `max_body` (which bounds the inflated size); still at most the whole budget. The share is an
+/// estimate, not a reservation: what one connection holds is bounded by `max_body` anyway.
 std::size_t body_budget_share(std::optional<std::uint64_t> content_length,
-                              std::size_t budget_bytes) noexcept;
+                              std::size_t budget_bytes, bool coded = false,
+                              std::size_t max_body = SIZE_MAX) noexcept;
 
 /// How reads of a response are timed.
 struct read_timing {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSL-1.0
 #include "delivery.hpp"
 
+#include "compression.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
@@ -86,6 +88,17 @@ bool replaces_response(fault_kind k) noexcept {
   }
 }
 
+bool transforms_response(fault_kind k) noexcept {
+  switch (k) {
+    case fault_kind::malformed_json:
+    case fault_kind::gzip_bomb:
+    case fault_kind::gzip_corrupt:
+    case fault_kind::gzip_truncated:
+    case fault_kind::unsupported_encoding: return true;
+    default: return false;
+  }
+}
+
 api_response fault_response(fault const& f, api_response const* real, std::chrono::system_clock::time_point now) {
   api_response r;
   switch (f.kind) {
@@ -122,6 +135,27 @@ api_response fault_response(fault const& f, api_response const* real, std::chron
       r.status = 200;
       std::string const& full = real != nullptr && real->body ? *real->body : std::string(R"({"result":{})");
       r.body = std::make_shared<std::string const>(full.substr(0, std::max<std::size_t>(1, full.size() / 2)));
+      return r;
+    }
+    case fault_kind::gzip_bomb:
+    case fault_kind::gzip_corrupt:
+    case fault_kind::gzip_truncated:
+    case fault_kind::unsupported_encoding: {
+      if (real != nullptr) r = *real;
+      static std::shared_ptr<std::string const> const none = std::make_shared<std::string const>("{}");
+      std::string const& body = r.body ? *r.body : *none;
+      if (f.kind == fault_kind::gzip_bomb) {
+        r.body = gzip_bomb();
+      } else if (f.kind == fault_kind::gzip_corrupt) {
+        std::string gz = gzip_compress(body);
+        gz[gz.size() - 8] = static_cast<char>(gz[gz.size() - 8] ^ 0x5a);  // the CRC-32 trailer
+        r.body = std::make_shared<std::string const>(std::move(gz));
+      } else if (f.kind == fault_kind::gzip_truncated) {
+        std::string gz = gzip_compress(body);
+        gz.resize(gz.size() / 2);
+        r.body = std::make_shared<std::string const>(std::move(gz));
+      }
+      r.headers.emplace_back("Content-Encoding", f.kind == fault_kind::unsupported_encoding ? "br" : "gzip");
       return r;
     }
     default:

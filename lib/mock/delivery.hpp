@@ -20,7 +20,11 @@ namespace velt::mock::detail {
 /// Whether a fault kind answers instead of the API (the request is then not handled).
 bool replaces_response(fault_kind k) noexcept;
 
-/// The response a replacing fault sends. `real` is the API's answer (needed only for
+/// Whether a fault kind changes the API's answer after handling the request (malformed_json
+/// and the content-coding faults).
+bool transforms_response(fault_kind k) noexcept;
+
+/// The response a replacing or transforming fault sends. `real` is the API's answer (needed only for
 /// malformed_json, which cuts it short). `now` resolves a "+N" Retry-After.
 api_response fault_response(fault const& f, api_response const* real, std::chrono::system_clock::time_point now);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 #include "http_session.hpp"
 
+#include "compression.hpp"
 #include "delivery.hpp"
 #include "json_writer.hpp"
 
@@ -103,6 +104,21 @@ std::string_view refusal_name(refusal r) noexcept {
     case refusal::quota: return "quota";
   }
   return "?";
+}
+
+/// server_options::gzip: `Vary: Accept-Encoding` on every API answer, and the body in gzip
+/// when the request accepts it (page bodies from the compressed-page cache). An answer a
+/// fault already gave a content coding is left as it is.
+void encode_for(api_response& res, server_core& core, std::optional<std::string_view> accept_encoding) {
+  if (!core.opts.gzip) return;
+  for (auto const& h : res.headers)
+    if (h.first == "Content-Encoding") return;
+  res.headers.emplace_back("Vary", "Accept-Encoding");
+  if (!accept_encoding || !accepts_gzip(*accept_encoding) || !res.body || res.body->empty()) return;
+  res.body = res.is_page ? core.gzipped_pages.compressed(res.body)
+                         : std::make_shared<std::string const>(gzip_compress(*res.body));
+  res.headers.emplace_back("Content-Encoding", "gzip");
+  core.stats.response_gzip();
 }
 
 /// The buffers of bytes [from, to) of head + body.
@@ -209,7 +225,9 @@ asio::awaitable<void> serve_requests(server_core& core, Stream& stream) {
         close_abrupt(tcp, true);
         co_return;
       }
-      auto const plan = plan_delivery(*limit.response, std::nullopt, keep_alive, req.version() == 10);
+      api_response refusal = *limit.response;
+      encode_for(refusal, core, header(req, "accept-encoding"));
+      auto const plan = plan_delivery(refusal, std::nullopt, keep_alive, req.version() == 10);
       if (!co_await deliver(stream, plan, false, core)) co_return;
       continue;
     }
@@ -229,12 +247,13 @@ asio::awaitable<void> serve_requests(server_core& core, Stream& stream) {
       res = fault_response(*d.action, nullptr, now);
     } else {
       res = core.handler.respond(parsed, now);
-      if (d.action && d.action->kind == fault_kind::malformed_json) {
+      if (d.action && transforms_response(d.action->kind)) {
         res = fault_response(*d.action, &res, now);
       } else {
         transport = d.action;
       }
     }
+    encode_for(res, core, header(req, "accept-encoding"));
     auto const plan = plan_delivery(res, transport, keep_alive, req.version() == 10);
     if (!co_await deliver(stream, plan, res.is_page && res.status == 200, core)) co_return;
   }

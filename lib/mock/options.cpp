@@ -12,7 +12,7 @@ namespace velt::mock {
 
 namespace {
 
-constexpr std::array<std::pair<fault_kind, std::string_view>, 14> fault_names = {{
+constexpr std::array<std::pair<fault_kind, std::string_view>, 18> fault_names = {{
     {fault_kind::latency, "latency"},
     {fault_kind::throttle_429, "throttle_429"},
     {fault_kind::http_error_json, "http_error_json"},
@@ -27,6 +27,10 @@ constexpr std::array<std::pair<fault_kind, std::string_view>, 14> fault_names = 
     {fault_kind::connection_close, "connection_close"},
     {fault_kind::chunked, "chunked"},
     {fault_kind::oversized_headers, "oversized_headers"},
+    {fault_kind::gzip_bomb, "gzip_bomb"},
+    {fault_kind::gzip_corrupt, "gzip_corrupt"},
+    {fault_kind::gzip_truncated, "gzip_truncated"},
+    {fault_kind::unsupported_encoding, "unsupported_encoding"},
 }};
 
 constexpr std::array<std::pair<wire::endpoint, std::string_view>, 3> endpoint_names = {{

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "api_handler.hpp"
+#include "compression.hpp"
 #include "data_set.hpp"
 #include "delete_jobs.hpp"
 #include "fault_plan.hpp"
@@ -32,6 +33,7 @@ struct server_core {
   data_set const data;
   page_token_signer const signer;
   page_cache pages;
+  gzip_cache gzipped_pages{opts.page_cache_bytes};  ///< with opts.gzip
   delete_registry jobs;
   api_handler handler;
   fault_plan faults;

@@ -76,6 +76,7 @@ server_stats stats_registry::snapshot() const {
   s.idle_closes = idle_closes_.load(std::memory_order_relaxed);
   s.pages_served = pages_served_.load(std::memory_order_relaxed);
   s.response_bytes = response_bytes_.load(std::memory_order_relaxed);
+  s.responses_gzip = responses_gzip_.load(std::memory_order_relaxed);
   return s;
 }
 
@@ -85,7 +86,7 @@ void stats_registry::reset() {
     maps_ = server_stats{};
   }
   for (auto* c : {&connections_accepted_, &handshakes_full_, &handshakes_resumed_, &handshake_failures_,
-                  &idle_closes_, &pages_served_, &response_bytes_}) {
+                  &idle_closes_, &pages_served_, &response_bytes_, &responses_gzip_}) {
     c->store(0, std::memory_order_relaxed);
   }
   max_active_.store(active_.load(std::memory_order_relaxed), std::memory_order_relaxed);
@@ -132,6 +133,7 @@ boost::json::object server_stats::to_json() const {
   o["idle_closes"] = idle_closes;
   o["pages_served"] = pages_served;
   o["response_bytes"] = response_bytes;
+  o["responses_gzip"] = responses_gzip;
   o["refused_rate"] = refused_rate;
   o["refused_quota"] = refused_quota;
   o["refused_concurrency"] = refused_concurrency;

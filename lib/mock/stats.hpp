@@ -21,6 +21,7 @@ class stats_registry {
   void handshake_failed() noexcept;
   void idle_closed() noexcept;
   void response_written(std::size_t bytes, bool complete_page) noexcept;
+  void response_gzip() noexcept { responses_gzip_.fetch_add(1, std::memory_order_relaxed); }
   /// A request read on an API path (or an unknown path: endpoint unset).
   void request(std::optional<wire::endpoint> e, std::string const* user, std::optional<std::size_t> page);
   void fault_fired(fault_kind k);
@@ -33,7 +34,7 @@ class stats_registry {
  private:
   std::atomic<std::uint64_t> connections_accepted_{0}, handshakes_full_{0}, handshakes_resumed_{0},
       handshake_failures_{0}, active_{0}, max_active_{0}, idle_closes_{0}, pages_served_{0},
-      response_bytes_{0};
+      response_bytes_{0}, responses_gzip_{0};
   mutable std::mutex mutex_;
   server_stats maps_;  // requests, faults and the maps
 };

@@ -63,7 +63,7 @@ struct client_errc_info {
   char const* description;
 };
 
-constexpr std::array<client_errc_info, 11> client_errc_table{{
+constexpr std::array<client_errc_info, 12> client_errc_table{{
     {errc::invalid_request, "invalid request (refused before sending)"},
     {errc::malformed_response, "malformed response: not JSON or not the documented envelope"},
     {errc::response_too_large, "response larger than the configured limit"},
@@ -75,6 +75,7 @@ constexpr std::array<client_errc_info, 11> client_errc_table{{
     {errc::proxy_auth_required, "the HTTP proxy requires (other) credentials (407)"},
     {errc::proxy_refused, "the HTTP proxy refused the tunnel"},
     {errc::proxy_unavailable, "the HTTP proxy could not open the tunnel (5xx)"},
+    {errc::unsupported_content_coding, "response body in a content coding the client cannot decode"},
 }};
 
 class client_category_impl final : public boost::system::error_category {
@@ -115,6 +116,8 @@ status canonical_status_of(errc e) noexcept {
       return status::permission_denied;
     case errc::proxy_unavailable:
       return status::unavailable;
+    case errc::unsupported_content_coding:
+      return status::unimplemented;
   }
   return status::unknown;
 }

@@ -253,6 +253,23 @@ def main():
 
     users_corpus()
     file_name_corpus()
+    gzip_corpus()
+
+
+# fuzz_gzip_body: [limit / 64: 2 bytes][piece seed][gzip body]
+def gzip_corpus():
+    import gzip
+    page_body = BODIES["page_first"].encode()
+    member = gzip.compress(page_body, mtime=0)
+    big = struct.pack(">H", 0xFFFF) + b"\x00"
+    write("fuzz_gzip_body", "page", big + member)
+    write("fuzz_gzip_body", "page_pieces", big[:2] + b"\x07" + member)
+    write("fuzz_gzip_body", "two_members", big + member + gzip.compress(b"tail", mtime=0))
+    write("fuzz_gzip_body", "truncated", big + member[: len(member) // 2])
+    write("fuzz_gzip_body", "trailing_garbage", big + member + b"garbage")
+    write("fuzz_gzip_body", "bad_crc", big + member[:-8] + bytes([member[-8] ^ 1]) + member[-7:])
+    write("fuzz_gzip_body", "bomb", struct.pack(">H", 16) + b"\x03" + gzip.compress(bytes(1 << 20), 9, mtime=0))
+    write("fuzz_gzip_body", "empty", big)
 
 
 # fuzz_users_file: [flags][args length + args, when flags & 0x40][pad, when flags & 0x80][file]

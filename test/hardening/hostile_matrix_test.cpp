@@ -9,6 +9,7 @@
 // this adds the middle page, the shared pool under parallel users, exact page counts and
 // the prefix property of failed streams.
 #include "hardening_support.hpp"
+#include "mock/compression.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 
@@ -29,8 +30,17 @@ char const* name_of(where w) {
   return w == where::first ? "first" : w == where::middle ? "middle" : "last";
 }
 
-// The fault kinds the client cannot recover from: everything else must export exactly.
-bool recovers(mock::fault_kind k) { return k != mock::fault_kind::oversized_headers; }
+// The fault kinds the client cannot recover from, and the error each must end in: everything
+// else must export exactly. (A bomb is over the matrix's 1 MiB body limit once inflated.)
+std::optional<errc> final_error(mock::fault_kind k) {
+  switch (k) {
+    case mock::fault_kind::oversized_headers:
+    case mock::fault_kind::gzip_bomb: return errc::response_too_large;
+    case mock::fault_kind::unsupported_encoding: return errc::unsupported_content_coding;
+    default: return std::nullopt;
+  }
+}
+bool recovers(mock::fault_kind k) { return !final_error(k); }
 
 mock::server_options matrix_data(std::size_t users) {
   mock::server_options o;
@@ -107,6 +117,7 @@ TEST_P(HardeningHostileMatrix, ExactExportOrTypedError) {
   o.ca_file = srv.ca_file().string();
   o.max_connections = mode == pool::one ? 1 : 8;
   o.stream_deadline = 20s;
+  o.limits.max_body_bytes = 1u << 20;
   o.timeouts.request = 10s;
   o.timeouts.idle_read = 5s;
   o.retry.initial_backoff = 1ms;
@@ -158,7 +169,7 @@ TEST_P(HardeningHostileMatrix, ExactExportOrTypedError) {
       EXPECT_EQ(r.pages, srv.expected_pages(u)) << u;
     } else {
       // A typed error at the faulted page, after exactly the pages before it.
-      EXPECT_EQ(r.ec, make_error_code(errc::response_too_large)) << u << ": " << r.error.to_string();
+      EXPECT_EQ(r.ec, make_error_code(*final_error(kind))) << u << ": " << r.error.to_string();
       EXPECT_NE(r.error.status, status::ok);
       EXPECT_FALSE(r.error.message.empty());
       EXPECT_EQ(r.pages, fault_page[u]) << u;
@@ -195,7 +206,9 @@ INSTANTIATE_TEST_SUITE_P(
                           mock::fault_kind::reset_mid_body, mock::fault_kind::truncated_body,
                           mock::fault_kind::malformed_json, mock::fault_kind::slow_drip,
                           mock::fault_kind::connection_close, mock::fault_kind::chunked,
-                          mock::fault_kind::oversized_headers),
+                          mock::fault_kind::oversized_headers, mock::fault_kind::gzip_bomb,
+                          mock::fault_kind::gzip_corrupt, mock::fault_kind::gzip_truncated,
+                          mock::fault_kind::unsupported_encoding),
         ::testing::Values(where::first, where::middle, where::last),
         ::testing::Values(pool::one, pool::many)),
     matrix_name);
@@ -208,7 +221,7 @@ TEST(HardeningHostileMatrix, EveryFaultKindIsInTheMatrix) {
     if (!mock::fault_kind_from_string(name)) break;
     ++covered;
   }
-  EXPECT_EQ(covered, 14);
+  EXPECT_EQ(covered, 18);
 }
 
 TEST(HardeningHostileMatrix, EveryFaultAtOnceOnManyUsersStillEndsCleanly) {
@@ -217,12 +230,12 @@ TEST(HardeningHostileMatrix, EveryFaultAtOnceOnManyUsersStillEndsCleanly) {
   auto so = matrix_data(10);
   so.data.seed = 7;
   mock::server srv(so);
-  for (int k = 1; k < 14; ++k) {
+  for (int k = 1; k < 18; ++k) {
     mock::fault f = make_fault(static_cast<mock::fault_kind>(k), "", 0);
     f.user_id.reset();
     f.page_index.reset();
     f.max_times.reset();
-    f.probability = 0.15 / 13 * 3;
+    f.probability = 0.15 / 17 * 3;
     srv.add_fault(f);
   }
   auto said = std::make_shared<transcript>();
@@ -300,9 +313,30 @@ TEST(HardeningContract, MergedFetchSkipsATokenInsideData) {
   EXPECT_FALSE(d.data.contains("nextPageToken"));
   ASSERT_TRUE(d.data.contains("comments"));
   EXPECT_EQ(d.data.at("comments").as_array().size(), 1u);
-  // The request asks for bodies without content coding: they are read as they are.
+  // The request asks for gzip by default (client_options::accept_gzip).
   ASSERT_EQ(srv.requests(), 1u);
-  EXPECT_EQ(srv.received()[0].header("accept-encoding"), "identity");
+  EXPECT_EQ(srv.received()[0].header("accept-encoding"), "gzip");
+}
+
+TEST(HardeningContract, AcceptEncodingFollowsTheOptionAndAnUnaskedGzipBodyIsDecoded) {
+  // A server that compresses whatever the request says (some gateways do).
+  raw_http_server srv([](raw_request const&) {
+    return http_response(200, velt::mock::detail::gzip_compress(one_page_body()),
+                         "Content-Encoding: x-gzip\r\n");
+  });
+  for (bool accept_gzip : {true, false}) {
+    asio::io_context io;
+    auto o = plain_options(srv.url());
+    o.accept_gzip = accept_gzip;
+    velt::client c(io.get_executor(), o);
+    user_data_request request{.organization_id = "org-1", .user_id = "user-1"};
+    auto [ec, d] = run(io, c.async_fetch_user_data(std::move(request), asio::as_tuple(asio::use_awaitable)));
+    ASSERT_FALSE(ec) << ec.message();
+    EXPECT_EQ(d.data.at("comments").as_array().size(), 1u);
+    EXPECT_EQ(srv.received().back().header("accept-encoding"), accept_gzip ? "gzip" : "identity");
+    EXPECT_EQ(c.stats().responses_inflated, 1u);
+    EXPECT_EQ(c.stats().bytes_inflated, one_page_body().size());
+  }
 }
 
 TEST(HardeningContract, PageTokensThatCycleAreATypedErrorNotALoop) {

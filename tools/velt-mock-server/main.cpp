@@ -52,7 +52,8 @@ constexpr char const* fault_help =
     "Inject a fault (repeatable). Spec: comma-separated key=value, the first may be a bare kind.\n"
     "Kinds: latency, throttle_429, http_error_json, http_error_html, resource_exhausted,\n"
     "  unavailable, close_before_response, reset_mid_body, truncated_body, malformed_json,\n"
-    "  slow_drip, connection_close, chunked, oversized_headers.\n"
+    "  slow_drip, connection_close, chunked, oversized_headers, gzip_bomb, gzip_corrupt,\n"
+    "  gzip_truncated, unsupported_encoding.\n"
     "Keys: kind, p (probability 0..1), user (user id), page (0-based page index), nth (n-th\n"
     "  request, 1-based), times (fire at most N times), endpoint (get|delete|status),\n"
     "  latency, jitter (ms; slow_drip pause), status (HTTP status for http_error_* and\n"
@@ -116,6 +117,7 @@ int main(int argc, char** argv) {
   bool mismatched = false;
   app.add_flag("--mismatched-error-codes", mismatched, "INVALID_ARGUMENT envelopes carry \"code\": 500 (HTTP stays 400)");
 
+  app.add_flag("--gzip", opts.gzip, "Compress answers (Content-Encoding: gzip, level 1) for requests whose Accept-Encoding allows it");
   long idle_ms = 0;
   app.add_option("--idle-timeout", idle_ms, "Close keep-alive connections idle this many ms, without notice (0: never)")->capture_default_str();
   std::string latency;

@@ -97,6 +97,12 @@ enum class fault_kind {
   connection_close,       ///< `Connection: close` on the response, then the server closes
   chunked,                ///< `Transfer-Encoding: chunked` instead of Content-Length
   oversized_headers,      ///< extra headers `X-Mock-Padding-N` (values <= 4000 bytes) totalling `header_bytes`
+  /// The following answer with the real status and headers, whatever the request's
+  /// Accept-Encoding (request handled):
+  gzip_bomb,              ///< `Content-Encoding: gzip`, a body of ~16 KiB that inflates to 16 MiB of zero bytes
+  gzip_corrupt,           ///< `Content-Encoding: gzip`, the real body compressed, its CRC-32 wrong
+  gzip_truncated,         ///< `Content-Encoding: gzip`, the first half of the compressed body (a complete HTTP message)
+  unsupported_encoding,   ///< `Content-Encoding: br` on the real, uncompressed body
 };
 
 /// One scripted fault. A request matches when every filter that is set matches; then the
@@ -214,7 +220,12 @@ struct server_options {
   /// directory, removed again when the server is destroyed.
   std::filesystem::path work_dir;
   /// Bound on the cache of rendered page bodies (least recently used pages are dropped).
+  /// With `gzip`, their compressed copies are cached too, within the same bound again.
   std::size_t page_cache_bytes = std::size_t{256} << 20;
+  /// Answer API requests whose `Accept-Encoding` allows gzip with `Content-Encoding: gzip`
+  /// (deflate level 1, the fastest), and send `Vary: Accept-Encoding` on every API answer.
+  /// Off (the default): bodies always go as they are.
+  bool gzip = false;
   /// Error envelopes for bad requests carry `"code": 500` while the HTTP status is 400, as
   /// one page of Velt's docs shows (the client must decide from `status`).
   bool mismatched_error_codes = false;

@@ -52,6 +52,9 @@ struct server_stats {
   std::uint64_t idle_closes = 0;          ///< connections closed by idle_timeout
   std::uint64_t pages_served = 0;         ///< get-user-data success bodies written in full
   std::uint64_t response_bytes = 0;       ///< HTTP bytes (head and body) written
+  /// Answers compressed because `server_options::gzip` is on and the request's
+  /// Accept-Encoding allowed gzip (content-coding faults not counted).
+  std::uint64_t responses_gzip = 0;
   /// Requests refused by the limits of server_options (one counter per limit). Share refused:
   /// refused() / requests. refused_outage also counts connections reset at accept.
   std::uint64_t refused_rate = 0, refused_quota = 0, refused_concurrency = 0, refused_outage = 0;
