@@ -42,6 +42,28 @@ inline int bind_loopback(std::uint16_t& port, int backlog) {
   return fd;
 }
 
+/// Connects to 127.0.0.1:`port` every 10 ms until a connection is accepted (true), up to
+/// `limit`; false at once when `gone()` says the program meant to listen has exited. For the
+/// tests that start a real server (nginx, tinyproxy) and wait for it to listen.
+inline bool wait_until_accepting(std::uint16_t port, std::function<bool()> const& gone,
+                                 std::chrono::seconds limit = std::chrono::seconds(10)) {
+  auto const end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (gone()) return false;
+    int const fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    bool const ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    if (ok) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
 /// A blocking listener on 127.0.0.1:ephemeral, served one connection at a time by a thread.
 /// Each accepted socket reads and writes with `io_timeout` (SO_RCVTIMEO, SO_SNDTIMEO).
 class loopback_listener {

@@ -123,21 +123,7 @@ class tinyproxy {
   }
 
   bool wait_until_listening() {
-    auto const end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < end) {
-      if (process_->wait(std::chrono::milliseconds(0)).has_value()) return false;
-      int const fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      if (fd < 0) return false;
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      a.sin_port = htons(port_);
-      bool const ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-      ::close(fd);
-      if (ok) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
+    return wait_until_accepting(port_, [this] { return process_->wait(std::chrono::milliseconds(0)).has_value(); });
   }
 
   void cleanup() noexcept {
