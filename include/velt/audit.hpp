@@ -223,7 +223,9 @@ struct log_summary {
 class chain_verifier {
  public:
   /// With `keys`, every `run_end` must be signed by one of them (selected by `keySha256`).
-  explicit chain_verifier(std::vector<public_key> keys = {});
+  /// With `expected_head`, `finish` fails when that line is missing or has another `h`
+  /// (whole lines cut off the end); given up front so that no line's hash is kept.
+  explicit chain_verifier(std::vector<public_key> keys = {}, std::optional<line_ref> expected_head = {});
   chain_verifier(chain_verifier&&) noexcept;             ///< Moves the verifier.
   chain_verifier& operator=(chain_verifier&&) noexcept;  ///< Moves the verifier.
   ~chain_verifier();                                     ///< Frees its state.
@@ -231,9 +233,9 @@ class chain_verifier {
   /// Checks the next line, which must end with '\n' (a last line without one is reported
   /// as incomplete). Returns the problem, if any.
   std::optional<problem> feed(std::string_view line_with_newline);
-  /// Ends the log; with `expected_head`, fails when that line is missing or has another
-  /// `h` (whole lines cut off the end).
-  std::optional<problem> finish(std::optional<line_ref> const& expected_head = {});
+  /// Ends the log: returns the first problem, or the expected head's (missing, or another
+  /// `h`), if any.
+  std::optional<problem> finish();
   /// What was checked so far.
   log_summary const& summary() const noexcept;
 
