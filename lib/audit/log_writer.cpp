@@ -164,6 +164,9 @@ line_ref writer_state::append(std::vector<event> const& events, line_signer cons
   }
   bool const had_cut = !batch.empty();
   batch.insert(batch.end(), events.begin(), events.end());
+  // run_end (only end_run writes one, always alone) counts this run's lines, itself and a
+  // cut written just before it in this batch included.
+  if (!batch.empty() && batch.back().name == "run_end") batch.back().members["lines"] = lines_written + batch.size();
   line_ref last;
   std::string bytes;
   try {
@@ -261,7 +264,12 @@ line_ref log_writer::begin_run(run_info const& info, signing_key const* key) {
 }
 
 line_ref log_writer::append(std::span<event const> events) {
-  for (auto const& e : events) detail::check_event(e.name, e.members);
+  for (auto const& e : events) {
+    detail::check_event(e.name, e.members);
+    if (e.name == "run_start" || e.name == "run_end" || e.name == "cut") {
+      throw error(error_kind::invalid_argument, "audit event " + e.name + " is the writer's (begin_run, end_run, open)");
+    }
+  }
   std::lock_guard lock(state_->mutex);
   auto& s = *state_;
   if (!s.begun || s.ended) {
@@ -292,9 +300,8 @@ line_ref log_writer::end_run(std::string_view state, int exit_status, json::obje
   json::object m;
   m.emplace("state", state);
   m.emplace("exitStatus", exit_status);
-  // `lines` counts this run's lines, this one included; a cut written before it in the same
-  // batch would add one, which the writer cannot know yet, so it is counted as seen now.
-  m.emplace("lines", s.lines_written + 1);
+  m.emplace("lines", 0);  // set under the lock, when the batch is known
+
   for (auto const& c : counts) m.emplace(c.key(), c.value());
   std::optional<detail::line_signer> signer;
   if (s.signer_key) {

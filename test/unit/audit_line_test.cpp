@@ -101,6 +101,7 @@ TEST(AuditLine, WriterRefusesWhatALineCannotHold) {
   }
   EXPECT_THROW(w.append(event{"exported", {{"ratio", 0.5}}}), error);
   EXPECT_THROW(w.append(event{"", {}}), error);
+  for (auto const* name : {"run_start", "run_end", "cut"}) EXPECT_THROW(w.append(event{name, {}}), error) << name;
   EXPECT_THROW(w.append(event{"exported", {{"userId", std::string(70000, 'x')}}}), error);
   EXPECT_THROW(w.append(event{"exported", {{"userId", "\xFF\xFE"}}}), error);  // not UTF-8
   w.forbid({"s3cr\"et-token", ""});

@@ -56,6 +56,14 @@ TEST(AuditWriter, CutsTornTailAndRecordsIt) {
   auto const tail = split_lines(read_all(file));
   EXPECT_EQ(boost::json::parse(tail[tail.size() - 2]).as_object().at("event").as_string(), "cut");
   EXPECT_TRUE(verify_log(file).good());
+  // Torn again just before run_end: its `lines` counts that cut too (run_start, cut,
+  // exported, cut, run_end).
+  write_all(file, read_all(file) + "{");
+  w2.end_run("complete", 0, {});
+  auto const ended = split_lines(read_all(file));
+  EXPECT_EQ(boost::json::parse(ended[ended.size() - 2]).as_object().at("event").as_string(), "cut");
+  EXPECT_EQ(boost::json::parse(ended.back()).as_object().at("lines").as_int64(), 5);
+  EXPECT_TRUE(verify_log(file).good());
 
   // A file of nothing but torn bytes (no newline at all) is cut to empty.
   auto const only_torn = dir / "torn.jsonl";
