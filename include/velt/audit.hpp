@@ -175,7 +175,8 @@ class log_writer {
   /// (the writer keeps its own reference to the key).
   line_ref begin_run(run_info const& info, signing_key const* key = nullptr);
   /// Appends `events` as consecutive lines, under one lock with one write(2). Returns the
-  /// last line written (the current head if `events` is empty).
+  /// last line written (the current head if `events` is empty). The events `run_start`,
+  /// `run_end` and `cut` are the writer's and are refused here.
   line_ref append(std::span<event const> events);
   /// Appends one event.
   line_ref append(event const& e);
