@@ -81,7 +81,7 @@ recorded_args redact_args(std::vector<std::string> const& argv, std::vector<std:
 }
 
 std::string redact_base_url(std::string_view url) {
-  auto parsed = boost::urls::parse_absolute_uri(url);
+  auto parsed = boost::urls::parse_uri(url);  // a fragment too, unlike parse_absolute_uri
   if (!parsed) return redacted;
   boost::urls::url_view const u = *parsed;
   std::string out = std::string(u.scheme()) + "://" + std::string(u.encoded_host());
