@@ -33,7 +33,7 @@ audit::line_ref audit_trail::begin(audit::run_info const& info) {
 
 std::uint64_t audit_trail::record(std::string name, boost::json::object members) {
   std::unique_lock lock(mutex_);
-  space_.wait(lock, [this] { return queue_.size() < policy_.queue_limit || failure_ || stopping_; });
+  space_.wait(lock, [this] { return queue_.size() < policy_.queue_limit || failure_reported_ || stopping_; });
   if (failure_ || stopping_ || !started_) return 0;
   queue_.push_back(audit::event{std::move(name), std::move(members)});
   std::uint64_t const ticket = ++enqueued_;
@@ -47,7 +47,7 @@ bool audit_trail::wait_durable(std::uint64_t ticket) {
   if (ticket == 0) return false;
   if (ticket > wanted_) wanted_ = ticket;
   work_.notify_one();
-  durable_changed_.wait(lock, [&] { return durable_ >= ticket || failure_; });
+  durable_changed_.wait(lock, [&] { return durable_ >= ticket || failure_reported_; });
   return durable_ >= ticket;
 }
 
@@ -55,12 +55,17 @@ void audit_trail::fail(std::string what) {
   {
     std::lock_guard lock(mutex_);
     if (failure_) return;
-    failure_ = std::move(what);
+    failure_ = what;  // from now on, events are dropped
     queue_.clear();
+  }
+  // The run learns of the failure (and starts stopping) before any waiter is released.
+  if (on_failure_) on_failure_(what);
+  {
+    std::lock_guard lock(mutex_);
+    failure_reported_ = true;
   }
   space_.notify_all();
   durable_changed_.notify_all();
-  if (on_failure_) on_failure_(*failure());
 }
 
 void audit_trail::loop() {

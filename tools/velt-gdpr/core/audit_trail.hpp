@@ -104,6 +104,7 @@ class audit_trail {
   bool stopping_ = false;
   bool started_ = false;
   std::optional<std::string> failure_;
+  bool failure_reported_ = false;  ///< on_failure has returned: waiters may go
   std::thread thread_;
 };
 
