@@ -104,6 +104,8 @@ std::optional<std::chrono::system_clock::time_point> parse_utc_ms(std::string_vi
   using namespace std::chrono;
   year_month_day const ymd{year{number(y)}, month{static_cast<unsigned>(number(mo))},
                            day{static_cast<unsigned>(number(d))}};
+  // Years system_clock (nanoseconds, about 1678-2262) can hold, with margin.
+  if (number(y) < 1900 || number(y) > 2200) return std::nullopt;
   if (!ymd.ok() || number(h) > 23 || number(mi) > 59 || number(se) > 59) return std::nullopt;
   auto const t = sys_days{ymd} + hours{number(h)} + minutes{number(mi)} + seconds{number(se)} +
                  milliseconds{number(ms)};
