@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: BSL-1.0
-# Installs headers, libraries, a CMake package (velt::client, velt::batch, velt::mock) and pkg-config files.
+# Installs headers, libraries, a CMake package (velt::client, velt::batch, velt::audit,
+# velt::mock) and pkg-config files.
 include(CMakePackageConfigHelpers)
 
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/velt" DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
 install(FILES "${PROJECT_BINARY_DIR}/include/velt/version.hpp" DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/velt")
-set(velt_installed_targets velt_client velt_batch)
+set(velt_installed_targets velt_client velt_batch velt_audit)
 if(TARGET velt_mock)
   list(APPEND velt_installed_targets velt_mock)
 endif()

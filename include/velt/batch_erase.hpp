@@ -48,6 +48,15 @@ struct erase_options {
   boost::json::object request_extra{};
 };
 
+/// What the verification of an erase found for one user it exported to the end
+/// (`erase_observer::on_verified`).
+struct user_verification {
+  std::size_t pages = 0;    ///< pages fetched, after the user's deletion job completed
+  std::uint64_t items = 0;  ///< items found on them (0: nothing left)
+  /// Items found per feature (known and unknown features); only features with items.
+  std::map<std::string, std::uint64_t> items_by_feature{};
+};
+
 /// What a batch erase tells as it goes. One call at a time (from the run's strand, or during
 /// verification from a user's strand); must not block. Every method has an empty default.
 class erase_observer {
@@ -62,6 +71,9 @@ class erase_observer {
   virtual void on_completed(std::string const& job_id, delete_status const& status);
   /// The wait for a job ended without its completion (timeout, an error, ...).
   virtual void on_unfinished(std::string const& job_id, error_details const& error);
+  /// Verification exported `user` to the end: what it fetched and found, clean or not.
+  /// Called for every such user, before `on_remaining` when items were found.
+  virtual void on_verified(std::string const& user, user_verification const& v);
   /// Verification found items left: count per feature (known and unknown features).
   virtual void on_remaining(std::string const& user, std::map<std::string, std::uint64_t> const& items);
   /// Verification could not export this user.

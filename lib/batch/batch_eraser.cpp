@@ -31,6 +31,7 @@ void erase_observer::on_queued(std::vector<std::string> const&, delete_job const
 void erase_observer::on_not_queued(std::vector<std::string> const&, error_details const&) {}
 void erase_observer::on_completed(std::string const&, delete_status const&) {}
 void erase_observer::on_unfinished(std::string const&, error_details const&) {}
+void erase_observer::on_verified(std::string const&, user_verification const&) {}
 void erase_observer::on_remaining(std::string const&, std::map<std::string, std::uint64_t> const&) {}
 void erase_observer::on_unverified(std::string const&, error_details const&) {}
 
@@ -212,6 +213,9 @@ class verify_sink final : public user_sink {
       co_return;
     }
     run_->counts.users_verified += 1;
+    user_verification v{.pages = outcome.pages, .items = 0, .items_by_feature = left_};
+    for (auto const& [name, n] : left_) v.items += n;
+    run_->events->on_verified(user_, v);
     if (!left_.empty()) {
       run_->counts.users_with_data += 1;
       run_->events->on_remaining(user_, left_);

@@ -30,6 +30,8 @@ struct recorder final : erase_observer {
   std::set<std::string> completed, unfinished;
   std::map<std::string, std::map<std::string, std::uint64_t>> remaining;
   std::set<std::string> unverified;
+  std::map<std::string, user_verification> verified;
+  std::vector<std::string> order;  // "verified <user>", "remaining <user>", as called
   void on_queued(std::vector<std::string> const& u, delete_job const& j) override { queued.emplace_back(u, j.job_id); }
   void on_not_queued(std::vector<std::string> const& u, error_details const& e) override { not_queued.emplace_back(u, e); }
   void on_completed(std::string const& id, delete_status const& s) override {
@@ -37,8 +39,13 @@ struct recorder final : erase_observer {
     completed.insert(id);
   }
   void on_unfinished(std::string const& id, error_details const&) override { unfinished.insert(id); }
+  void on_verified(std::string const& u, user_verification const& v) override {
+    EXPECT_TRUE(verified.emplace(u, v).second) << "on_verified twice for " << u;
+    order.push_back("verified " + u);
+  }
   void on_remaining(std::string const& u, std::map<std::string, std::uint64_t> const& items) override {
     remaining[u] = items;
+    order.push_back("remaining " + u);
   }
   void on_unverified(std::string const& u, error_details const&) override { unverified.insert(u); }
 };
@@ -85,6 +92,14 @@ TEST(BatchErase, QueuesInBatchesWaitsAndVerifiesNothingIsLeft) {
   EXPECT_EQ(r.stats.users_with_data, 0u);
   EXPECT_EQ(r.stats.at, erase_stats::phase::done);
   EXPECT_TRUE(rec.remaining.empty());
+  // Every user verified clean: one page each (an empty export), no items.
+  ASSERT_EQ(rec.verified.size(), 7u);
+  for (auto const& u : users) {
+    ASSERT_TRUE(rec.verified.contains(u)) << u;
+    EXPECT_EQ(rec.verified[u].pages, 1u) << u;
+    EXPECT_EQ(rec.verified[u].items, 0u) << u;
+    EXPECT_TRUE(rec.verified[u].items_by_feature.empty()) << u;
+  }
 }
 
 TEST(BatchErase, AFailedCallIsNeverResentAndItsUsersShowDataLeft) {
@@ -120,6 +135,29 @@ TEST(BatchErase, AFailedCallIsNeverResentAndItsUsersShowDataLeft) {
   }
   EXPECT_EQ(r.stats.users_with_data, rec.remaining.size());
   EXPECT_EQ(r.stats.users_verified, 6u);
+  // on_verified for every user exported to the end, clean or not; for a user with data,
+  // before its on_remaining, with the same counts.
+  EXPECT_EQ(rec.verified.size(), 6u);
+  for (auto const& [u, v] : rec.verified) {
+    EXPECT_GE(v.pages, 1u) << u;
+    auto const left = rec.remaining.find(u);
+    if (left == rec.remaining.end()) {
+      EXPECT_EQ(v.items, 0u) << u;
+      continue;
+    }
+    EXPECT_EQ(v.items_by_feature, left->second) << u;
+    std::uint64_t total = 0;
+    for (auto const& [feature, n] : left->second) total += n;
+    EXPECT_EQ(v.items, total) << u;
+    std::uint64_t on_server = 0;
+    for (auto const& m : srv.expected_export(u)) on_server += m.value().as_array().size();
+    EXPECT_EQ(v.items, on_server) << u;
+    EXPECT_EQ(v.pages, srv.expected_pages(u)) << u;
+    auto const verified_at = std::find(rec.order.begin(), rec.order.end(), "verified " + u);
+    auto const remaining_at = std::find(rec.order.begin(), rec.order.end(), "remaining " + u);
+    ASSERT_NE(remaining_at, rec.order.end()) << u;
+    EXPECT_LT(verified_at, remaining_at) << u << ": on_verified must come before on_remaining";
+  }
 }
 
 TEST(BatchErase, ARefusalBeforeAnyJobStopsTheRun) {

@@ -36,7 +36,7 @@ TEST(CliErase, WaitAndVerifyLeaveNothing) {
   auto const users = srv.user_ids();
   std::vector<std::string> const erased(users.begin(), users.begin() + 7);
   temp_dir dir;
-  auto const r = run(command("erase", srv, {"--users-file", users_file(dir, erased).string(), "--batch-size", "3",
+  auto const r = run(erase_command(srv, dir, {"--users-file", users_file(dir, erased).string(), "--batch-size", "3",
                                             "--wait", "--verify", "--poll-interval", "0.05"}),
                      credentials_env(srv));
   ASSERT_EQ(r.code, 0) << r.err;
@@ -87,7 +87,8 @@ TEST(CliErase, WithoutWaitOnlyQueues) {
   auto so = small_server(4);
   so.delete_task_duration = std::chrono::milliseconds(2000);
   mock::server srv(so);
-  auto const r = run(command("erase", srv, {"--user", srv.user_ids()[0], "--user", srv.user_ids()[1]}),
+  temp_dir dir;
+  auto const r = run(erase_command(srv, dir, {"--user", srv.user_ids()[0], "--user", srv.user_ids()[1]}),
                      credentials_env(srv));
   ASSERT_EQ(r.code, 0) << r.err;
   auto const lines = json_lines(r.out);
@@ -125,7 +126,7 @@ TEST(CliErase, AFailedDeletionRequestExitsThree) {
   auto const users = srv.user_ids();
   srv.add_fault(deletion_answered(500, users[4]));
   temp_dir dir;
-  auto const r = run(command("erase", srv, {"--users-file", users_file(dir, users).string(), "--batch-size", "2",
+  auto const r = run(erase_command(srv, dir, {"--users-file", users_file(dir, users).string(), "--batch-size", "2",
                                             "--wait", "--poll-interval", "0.05"}),
                      credentials_env(srv));
   EXPECT_EQ(r.code, 3) << r.err;
@@ -148,7 +149,7 @@ TEST(CliErase, ADeletionTheServerRefusedWasNotQueued) {
   auto const users = srv.user_ids();
   srv.add_fault(deletion_answered(400, users[2]));
   temp_dir dir;
-  auto const r = run(command("erase", srv, {"--users-file", users_file(dir, users).string(), "--batch-size", "2"}),
+  auto const r = run(erase_command(srv, dir, {"--users-file", users_file(dir, users).string(), "--batch-size", "2"}),
                      credentials_env(srv));
   EXPECT_EQ(r.code, 3) << r.err;
   auto const failed = events(json_lines(r.out), "failed");
@@ -167,8 +168,9 @@ TEST(CliErase, VerifyThatCannotCheckExitsThree) {
   f.endpoint = wire::endpoint::get_user_data;
   f.user_id = users[0];
   srv.add_fault(f);
+  temp_dir dir;
   // 503 for this user alone: the verification waits for its patience, then gives up.
-  auto const r = run(command("erase", srv, {"--user", users[0], "--verify", "--poll-interval", "0.05",
+  auto const r = run(erase_command(srv, dir, {"--user", users[0], "--verify", "--poll-interval", "0.05",
                                             "--max-attempts", "1", "--max-stall", "1s"}),
                      credentials_env(srv));
   EXPECT_EQ(r.code, 3) << r.err;
@@ -181,7 +183,8 @@ TEST(CliErase, SigintWhileWaitingExits130Promptly) {
   auto so = small_server(4);
   so.delete_task_duration = std::chrono::milliseconds(3000);
   mock::server srv(so);
-  process p(command("erase", srv, {"--user", srv.user_ids()[0], "--wait", "--poll-interval", "0.1"}),
+  temp_dir dir;
+  process p(erase_command(srv, dir, {"--user", srv.user_ids()[0], "--wait", "--poll-interval", "0.1"}),
             credentials_env(srv));
   ASSERT_TRUE(eventually([&] {
     p.pump(std::chrono::milliseconds(10));
@@ -202,7 +205,7 @@ TEST(CliErase, SigintWhileWaitingExits130Promptly) {
 TEST(CliErase, WrongCredentialsStopAtTheFirstRequest) {
   mock::server srv(small_server(10));
   temp_dir dir;
-  auto const r = run(command("erase", srv, {"--users-file", users_file(dir, srv.user_ids()).string(), "--batch-size",
+  auto const r = run(erase_command(srv, dir, {"--users-file", users_file(dir, srv.user_ids()).string(), "--batch-size",
                                             "1", "--concurrency", "2"}),
                      {"VELT_API_KEY=wrong", "VELT_AUTH_TOKEN=wrong"});
   EXPECT_EQ(r.code, 2) << r.err;

@@ -41,8 +41,10 @@ TEST(CliExport, ExportsEveryUserExactly) {
   for (auto const& [name, content] : files_in(dir / "out" / "users")) {
     EXPECT_EQ(mode_of(dir / "out" / "users" / name), 0600u) << name;
   }
+  EXPECT_EQ(mode_of(dir / "out" / "audit.jsonl"), 0600u);
   for (auto const& [name, content] : files_in(dir / "out")) {
-    EXPECT_TRUE(name == "users" || name == "report.json" || name == ".velt-gdpr.lock") << name;
+    EXPECT_TRUE(name == "users" || name == "report.json" || name == "audit.jsonl" || name == ".velt-gdpr.lock")
+        << name;
   }
 }
 

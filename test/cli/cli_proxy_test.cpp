@@ -98,7 +98,8 @@ TEST(CliProxy, NoProxyVariableBypassesTheProxy) {
 TEST(CliProxy, EraseAndEraseStatusGoThroughTheProxy) {
   mock::server srv(small_server(3));
   tinyproxy tp;
-  auto const r = run(command("erase", srv, {"--user", srv.user_ids()[0], "--wait", "--poll-interval", "0.05",
+  temp_dir dir;
+  auto const r = run(erase_command(srv, dir, {"--user", srv.user_ids()[0], "--wait", "--poll-interval", "0.05",
                                             "--proxy", tp.url()}),
                      credentials_env(srv));
   ASSERT_EQ(r.code, 0) << r.err;
@@ -137,7 +138,7 @@ TEST(CliProxyOptions, PasswordOnTheCommandLineIsRefusedWithoutEchoingIt) {
   mock::server srv(small_server(1));
   temp_dir dir;
   for (auto const& cmd : {export_all(srv, dir, {"--proxy", "http://u:Argv-Pw-1234@127.0.0.1:3128"}),
-                          command("erase", srv, {"--user", "x", "--proxy", "u:Argv-Pw-1234@proxy.example:3128"})}) {
+                          erase_command(srv, dir, {"--user", "x", "--proxy", "u:Argv-Pw-1234@proxy.example:3128"})}) {
     auto const r = run(cmd, credentials_env(srv));
     EXPECT_EQ(r.code, 2) << r.err;
     EXPECT_NE(r.err.find("--proxy"), std::string::npos) << r.err;

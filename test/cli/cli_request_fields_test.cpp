@@ -128,7 +128,7 @@ TEST(CliRequestFields, BadValuesExitTwoBeforeAnyIo) {
     // erase --verify refuses them the same way.
     std::vector<std::string> erase_args{"--user", srv.user_ids().front(), "--verify", "--poll-interval", "0.05"};
     erase_args.insert(erase_args.end(), args.begin() + 2, args.end());
-    auto const e = run(command("erase", srv, erase_args), credentials_env(srv));
+    auto const e = run(erase_command(srv, dir, erase_args), credentials_env(srv));
     EXPECT_EQ(e.code, 2) << c.says;
     EXPECT_NE(e.err.find("--request-field"), std::string::npos) << e.err;
     EXPECT_NE(e.err.find(c.says), std::string::npos) << e.err;
@@ -150,7 +150,7 @@ TEST(CliRequestFields, EraseVerifySendsThemAndOnlyWithVerify) {
   // Without --verify nothing fetches users' data: refused, nothing deleted.
   std::vector<std::string> plain{"--users-file", users_file(dir, erased).string(), "--wait"};
   plain.insert(plain.end(), fields.begin(), fields.end());
-  auto const refused = run(command("erase", srv, plain), credentials_env(srv));
+  auto const refused = run(erase_command(srv, dir, plain), credentials_env(srv));
   EXPECT_EQ(refused.code, 2);
   EXPECT_NE(refused.err.find("--request-field: only --verify fetches"), std::string::npos) << refused.err;
   EXPECT_EQ(srv.stats().requests, 0u);
@@ -158,7 +158,7 @@ TEST(CliRequestFields, EraseVerifySendsThemAndOnlyWithVerify) {
   std::vector<std::string> verify{"--users-file", users_file(dir, erased).string(), "--batch-size", "2",
                                   "--verify", "--poll-interval", "0.05"};
   verify.insert(verify.end(), fields.begin(), fields.end());
-  auto const r = run(command("erase", srv, verify), credentials_env(srv));
+  auto const r = run(erase_command(srv, dir, verify), credentials_env(srv));
   ASSERT_EQ(r.code, 0) << r.err;
   std::size_t gets = 0, deletes = 0;
   for (auto const& req : srv.recent_requests()) {

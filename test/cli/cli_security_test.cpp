@@ -34,7 +34,7 @@ TEST(CliCredentials, MissingCredentialsExitTwoBeforeAnyIo) {
   EXPECT_EQ(empty.code, 2);
   EXPECT_EQ(srv.stats().requests, 0u);
   EXPECT_FALSE(fs::exists(dir / "out"));  // nothing created
-  EXPECT_EQ(run(command("erase", srv, {"--user", "u"}), {}).code, 2);
+  EXPECT_EQ(run(erase_command(srv, dir, {"--user", "u"}), {}).code, 2);
   EXPECT_EQ(run(command("erase-status", srv, {"job"}), {}).code, 2);
   EXPECT_EQ(srv.stats().requests, 0u);
 }
@@ -154,10 +154,11 @@ TEST(CliCredentials, SecretsNeverInOutputReportFilesOrLogs) {
   expect_no_secret("stderr", r.err);
   expect_no_secret("the output directory", everything_under(dir / "out"));
 
-  auto const erase = run(command("erase", srv, {"--user", users[0], "--wait", "--verify", "--poll-interval", "0.05",
+  auto const erase = run(erase_command(srv, dir, {"--user", users[0], "--wait", "--verify", "--poll-interval", "0.05",
                                                 "--log-level", "debug"}),
                          credentials_env(srv));
   expect_no_secret("erase stdout", erase.out);
+  expect_no_secret("erase's audit log", read_text(dir / "audit.jsonl"));
   expect_no_secret("erase stderr", erase.err);
   auto const demo = run({VELT_GDPR_BINARY, "demo", "--users", "3", "--out", (dir / "demo").string(), "--progress",
                          "never"},

@@ -101,6 +101,15 @@ inline std::vector<std::string> command(std::string const& name, mock::server co
   return args;
 }
 
+/// `velt-gdpr erase` as `command` makes it, with the audit log it requires:
+/// `--audit-log DIR/audit.jsonl`.
+inline std::vector<std::string> erase_command(mock::server const& srv, temp_dir const& dir,
+                                              std::vector<std::string> const& extra = {}) {
+  std::vector<std::string> e{"--audit-log", (dir / "audit.jsonl").string()};
+  e.insert(e.end(), extra.begin(), extra.end());
+  return command("erase", srv, e);
+}
+
 /// The arguments of an export of `users` (all of the server's when empty) into `out`.
 inline std::vector<std::string> export_command(mock::server const& srv, fs::path const& out,
                                                std::vector<std::string> const& extra = {}) {

@@ -36,7 +36,7 @@ function(nm_to_file)
 endfunction()
 
 run_step("install" ${CMAKE_COMMAND} --install "${VELT_BUILD_DIR}" --prefix "${prefix}")
-foreach(f include/velt/client.hpp include/velt/wire.hpp include/velt/version.hpp
+foreach(f include/velt/client.hpp include/velt/wire.hpp include/velt/version.hpp include/velt/audit.hpp
           lib/cmake/velt/veltConfig.cmake lib/cmake/velt/veltConfigVersion.cmake lib/pkgconfig/velt.pc)
   if(NOT EXISTS "${prefix}/${f}")
     message(FATAL_ERROR "not installed: ${f}")

@@ -4,7 +4,9 @@
 // libraries and dependencies are all found and that the library runs on the program's own
 // Asio, compiled the way the program chose (VELT_CONSUMER_ASIO in CMakeLists.txt); and checks
 // that the installed <velt/version.hpp>, the library's velt::version() and the CMake package
-// (VELT_PACKAGE_VERSION, from CMakeLists.txt) name the same version.
+// (VELT_PACKAGE_VERSION, from CMakeLists.txt) name the same version. velt::audit: signs and
+// checks a receipt (its OpenSSL dependency, private, must still link).
+#include <velt/audit.hpp>
 #include <velt/client.hpp>
 #include <velt/mock/server.hpp>
 #include <velt/version.hpp>
@@ -49,6 +51,17 @@ int main() {
       VELT_VERSION != VELT_VERSION_MAJOR * 100000 + VELT_VERSION_MINOR * 100 + VELT_VERSION_PATCH) {
     std::cout << "version mismatch: library " << version << ", header " << VELT_VERSION_STRING << " ("
               << VELT_VERSION << "), package " << VELT_PACKAGE_VERSION << "\n";
+    return 1;
+  }
+
+  auto const key = velt::audit::signing_key::generate();
+  velt::audit::erasure_receipt receipt;
+  receipt.user_id = "alice@example.com";
+  receipt.job_id = "job";
+  auto const signed_receipt = velt::audit::sign_receipt(receipt, key);
+  if (!velt::audit::verify_receipt(signed_receipt.json, signed_receipt.signature, key.public_key()).good ||
+      velt::audit::user_file_stem("alice@example.com") != "alice%40example.com") {
+    std::cout << "velt::audit: a receipt it signed does not verify\n";
     return 1;
   }
 

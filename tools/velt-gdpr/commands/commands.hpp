@@ -26,6 +26,8 @@ struct export_cli {
   std::string exported_at;
   unsigned threads = 1;
   std::vector<std::string> request_fields;  ///< --request-field KEY=JSON, as given
+  audit_cli audit;
+  std::vector<std::string> argv;  ///< the arguments after the program name (run_start)
 };
 CLI::App* add_export_command(CLI::App& app, export_cli& o);
 int run_export_command(export_cli const& o);
@@ -43,6 +45,9 @@ struct erase_cli {
   std::size_t batch_size = 100;
   std::size_t concurrency = 16;
   std::vector<std::string> request_fields;  ///< --request-field KEY=JSON (for --verify)
+  audit_cli audit;
+  std::string receipts_dir;       ///< --receipts DIR
+  std::vector<std::string> argv;  ///< the arguments after the program name (run_start)
 };
 CLI::App* add_erase_command(CLI::App& app, erase_cli& o);
 int run_erase_command(erase_cli const& o);
@@ -63,8 +68,34 @@ struct demo_cli {
   std::uint64_t seed = 1;
   unsigned server_threads = 1;
   unsigned threads = 1;
+  std::vector<std::string> argv;  ///< the arguments after the program name (run_start)
 };
 CLI::App* add_demo_command(CLI::App& app, demo_cli& o);
 int run_demo_command(demo_cli const& o);
+
+// ---- keygen, audit verify, receipt verify ----------------------------------------------------
+struct keygen_cli {
+  std::string out;  ///< --out FILE: FILE (0600) and FILE.pub
+};
+CLI::App* add_keygen_command(CLI::App& app, keygen_cli& o);
+int run_keygen_command(keygen_cli const& o);
+
+struct audit_verify_cli {
+  std::string file;
+  std::vector<std::string> public_keys;  ///< --public-key F (repeatable)
+  std::string head;                      ///< --head N:HEX
+};
+/// `audit verify`: registers the `audit` command and its `verify` subcommand.
+CLI::App* add_audit_verify_command(CLI::App& app, audit_verify_cli& o);
+int run_audit_verify_command(audit_verify_cli const& o);
+
+struct receipt_verify_cli {
+  std::string file;
+  std::string public_key;  ///< --public-key F
+  std::string signature;   ///< --signature S (default FILE.sig)
+};
+/// `receipt verify`: registers the `receipt` command and its `verify` subcommand.
+CLI::App* add_receipt_verify_command(CLI::App& app, receipt_verify_cli& o);
+int run_receipt_verify_command(receipt_verify_cli const& o);
 
 }  // namespace velt::gdpr::cli

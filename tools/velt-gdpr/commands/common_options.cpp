@@ -74,6 +74,18 @@ boost::json::object make_request_fields(std::vector<std::string> const& specs) {
   }
 }
 
+void add_audit_options(CLI::App& app, audit_cli& o, std::string const& log_help) {
+  app.add_option("--audit-log", o.log,
+                 "Append-only, hash-chained record of the run, one JSON line per event (mode 0600; "
+                 "several runs may share one; check it with `velt-gdpr audit verify`). " + log_help)
+      ->group("Audit");
+  app.add_option("--signing-key", o.signing_key,
+                 "Ed25519 private key (PEM, from `velt-gdpr keygen`; not readable by group or others) "
+                 "that signs the run's last audit line" +
+                     std::string(app.get_name() == "erase" ? " and the --receipts" : ""))
+      ->group("Audit");
+}
+
 void add_progress_option(CLI::App& app, output_cli& o) {
   app.add_option("--progress", o.progress,
                  "Progress on stderr: auto (redrawn on a terminal, a line every 5 s "

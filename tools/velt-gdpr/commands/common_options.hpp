@@ -49,6 +49,14 @@ void add_request_field_option(CLI::App& app, std::vector<std::string>& specs, st
 /// naming the flag and the offending value.
 boost::json::object make_request_fields(std::vector<std::string> const& specs);
 
+/// `--audit-log FILE` and `--signing-key FILE` (export, erase).
+struct audit_cli {
+  std::string log;          ///< --audit-log FILE
+  std::string signing_key;  ///< --signing-key FILE
+};
+/// Adds the two options; `log_help` says what the log defaults to (or that it is required).
+void add_audit_options(CLI::App& app, audit_cli& o, std::string const& log_help);
+
 /// `--progress` and `--log-level` turned into a console.
 struct output_cli {
   std::string progress = "auto";

@@ -93,6 +93,8 @@ int run_demo_command(demo_cli const& o) {
   s.users.ids = users;
   s.concurrency = o.concurrency;
   s.threads = o.threads;
+  s.command = "demo";
+  s.command_args = o.argv;  // the audit log: DIR/audit.jsonl
 
   export_result r;
   try {
@@ -129,11 +131,13 @@ int run_demo_command(demo_cli const& o) {
       "  written    {} ({:.1f} MB/s)\n"
       "  retries    {}\n"
       "  verified   {} of {} files match the server's data exactly\n"
-      "  files      {}/  ({} files; report: {})\n",
+      "  files      {}/  ({} files; report: {})\n"
+      "  audit      {} line {} h={}\n",
       t.ok + t.skipped, format_seconds(r.elapsed), r.pages_received,
       secs > 0 ? static_cast<double>(r.pages_received) / secs : 0.0, r.items_received,
       format_bytes(t.bytes), secs > 0 ? static_cast<double>(t.bytes) / 1e6 / secs : 0.0, r.client.retries,
-      matched, users.size(), r.users_dir.string(), files, r.report_file.string());
+      matched, users.size(), r.users_dir.string(), files, r.report_file.string(), r.audit_file.string(),
+      r.audit_head ? r.audit_head->seq : 0, r.audit_head ? r.audit_head->h : std::string("(not written)"));
   std::fputs(summary.c_str(), stdout);
   std::fflush(stdout);
   for (auto const& p : problems) con.error("mismatch: " + p);

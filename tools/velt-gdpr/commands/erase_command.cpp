@@ -35,6 +35,12 @@ CLI::App* add_erase_command(CLI::App& app, erase_cli& o) {
   cmd->add_option("--concurrency", o.concurrency, "Requests in flight (deletions, polls, verify exports)")
       ->capture_default_str()->check(CLI::Range(std::size_t{1}, std::size_t{1024}))->group("Erase");
   add_request_field_option(*cmd, o.request_fields, "every Get All User Data request of --verify");
+  add_audit_options(*cmd, o.audit, "Required: what was erased must be on record");
+  cmd->add_option("--receipts", o.receipts_dir,
+                  "Write a signed erasure receipt per user the verification found empty: DIR/<id>.json and "
+                  "DIR/<id>.json.sig (raw Ed25519 over the .json bytes; `openssl pkeyutl -verify` checks it). "
+                  "Needs --verify and --signing-key")
+      ->group("Audit");
   add_progress_option(*cmd, o.output);
   add_connection_options(*cmd, o.conn);
   return cmd;
@@ -58,10 +64,21 @@ int run_erase_command(erase_cli const& o) {
     } else {
       throw usage_error("--max-stall: expected a duration such as 90s, 15m or 1h, got '" + o.max_stall + "'");
     }
+    if (o.audit.log.empty()) {
+      throw usage_error("erase needs --audit-log FILE: the record of what was asked, queued, completed and "
+                        "verified (several runs may share one file)");
+    }
+    if (!o.receipts_dir.empty() && (!o.verify || o.audit.signing_key.empty())) {
+      throw usage_error("--receipts needs --verify (a receipt attests a verified erasure) and --signing-key");
+    }
   } catch (usage_error const& e) {
     std::fprintf(stderr, "velt-gdpr: error: %s\n", e.what());
     return exit_code::usage;
   }
+  s.audit_log = o.audit.log;
+  if (!o.audit.signing_key.empty()) s.signing_key = o.audit.signing_key;
+  if (!o.receipts_dir.empty()) s.receipts_dir = o.receipts_dir;
+  s.command_args = o.argv;
   s.organization_id = o.users.org;
   s.batch_size = o.batch_size;
   s.concurrency = o.concurrency;
@@ -88,8 +105,10 @@ int run_erase_command(erase_cli const& o) {
                                                   : fmt::format("{} still have data", r.users_with_data));
     if (r.users_unverified > 0) summary += fmt::format(" ({} could not be checked)", r.users_unverified);
   }
+  if (o.verify && !o.receipts_dir.empty()) summary += fmt::format("; {} receipts written", r.receipts);
   if (r.signal) summary += " (interrupted)";
   con->note(summary);
+  if (r.audit_head) con->note(fmt::format("  audit: {} line {} h={}", r.audit_file.string(), r.audit_head->seq, r.audit_head->h));
   return r.exit_code;
 }
 

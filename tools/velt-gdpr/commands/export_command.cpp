@@ -38,6 +38,7 @@ CLI::App* add_export_command(CLI::App& app, export_cli& o) {
                   "completion time, for byte-reproducible files")
       ->group("Output");
   add_request_field_option(*cmd, o.request_fields, "every Get All User Data request");
+  add_audit_options(*cmd, o.audit, "Default: DIR/audit.jsonl");
   add_progress_option(*cmd, o.output);
   add_connection_options(*cmd, o.conn);
   return cmd;
@@ -72,6 +73,9 @@ int run_export_command(export_cli const& o) {
   s.checkpoint_interval = std::chrono::milliseconds(static_cast<long long>(o.checkpoint_seconds * 1000));
   if (!o.exported_at.empty()) s.exported_at = o.exported_at;
   s.threads = o.threads;
+  s.audit_log = o.audit.log;
+  if (!o.audit.signing_key.empty()) s.signing_key = o.audit.signing_key;
+  s.command_args = o.argv;
 
   export_result r;
   try {
@@ -105,6 +109,7 @@ int run_export_command(export_cli const& o) {
                          r.batch.retries, r.batch.throttle_events, r.batch.outages);
   if (t.failed > 0) summary += fmt::format("  {} users failed: see the failures in the report\n", t.failed);
   summary += fmt::format("  report: {}\n", r.report_file.string());
+  if (r.audit_head) summary += fmt::format("  audit: {} line {} h={}\n", r.audit_file.string(), r.audit_head->seq, r.audit_head->h);
   std::fputs(summary.c_str(), stdout);
   std::fflush(stdout);
   return r.exit_code;

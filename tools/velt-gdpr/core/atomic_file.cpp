@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: BSL-1.0
 #include "core/atomic_file.hpp"
 
+#include <openssl/evp.h>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <system_error>
 
 namespace velt::gdpr {
@@ -89,7 +93,7 @@ void write_all(int fd, char const* data, std::size_t count, fs::path const& path
 atomic_file::atomic_file(fs::path dir, std::string name) : dir_(std::move(dir)), name_(std::move(name)) {
   if (proc_fd_available() && !tmpfile_unsupported.load(std::memory_order_relaxed)) {
     do {
-      fd_ = ::open(dir_.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+      fd_ = ::open(dir_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);  // read back by hash_on_commit
     } while (fd_ < 0 && errno == EINTR);
     if (fd_ < 0) {
       if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) {
@@ -204,6 +208,7 @@ void atomic_file::commit() {
     fail("cannot rename into place", target);
   }
   committed_ = true;
+  if (hash_) sha256_ = sha256_of_fd(fd_, written_, target);
   ::close(fd_);
   fd_ = -1;
   sync_directory(dir_);
@@ -214,6 +219,53 @@ void write_file_atomically(fs::path const& file, std::string_view content) {
                 file.filename().string());
   f.write(content);
   f.commit();
+}
+
+std::string sha256_of_fd(int fd, std::uint64_t size, fs::path const& path) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) fail("SHA-256 failed", path, EIO);
+  std::array<char, 1 << 16> buf;
+  std::uint64_t at = 0;
+  while (at < size) {
+    ssize_t const n = ::pread(fd, buf.data(), static_cast<std::size_t>(std::min<std::uint64_t>(size - at, buf.size())),
+                              static_cast<off_t>(at));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail(n < 0 ? "read failed" : "file shorter than expected", path, n < 0 ? errno : EIO);
+    if (EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<std::size_t>(n)) != 1) fail("SHA-256 failed", path, EIO);
+    at += static_cast<std::uint64_t>(n);
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ctx.get(), md, &len) != 1) fail("SHA-256 failed", path, EIO);
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned i = 0; i < len; ++i) {
+    hex += digits[md[i] >> 4];
+    hex += digits[md[i] & 0xF];
+  }
+  return hex;
+}
+
+std::string sha256_of_file(fs::path const& file) {
+  int fd;
+  do {
+    fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) fail("cannot open", file);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int const err = errno;
+    ::close(fd);
+    fail("cannot stat", file, err);
+  }
+  try {
+    std::string hex = sha256_of_fd(fd, static_cast<std::uint64_t>(st.st_size), file);
+    ::close(fd);
+    return hex;
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
 }
 
 std::string read_file(fs::path const& file) {

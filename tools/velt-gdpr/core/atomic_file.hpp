@@ -45,6 +45,14 @@ class atomic_file {
   /// Makes the file durable and visible as `dir/name`, replacing any file of that name.
   void commit();
 
+  /// Makes `commit` read the published file back through its descriptor (from the page
+  /// cache, before closing it) and compute its SHA-256: bytes appended with `append_file`
+  /// are copied in the kernel and would not be hashed otherwise.
+  void hash_on_commit() noexcept { hash_ = true; }
+  /// The SHA-256 of the committed file, 64 lower-case hex digits (after `hash_on_commit`
+  /// and `commit`; empty otherwise).
+  std::string const& sha256() const noexcept { return sha256_; }
+
   std::filesystem::path path() const { return dir_ / name_; }
 
  private:
@@ -54,12 +62,21 @@ class atomic_file {
   int fd_ = -1;
   std::uint64_t written_ = 0;
   bool committed_ = false;
+  bool hash_ = false;
+  std::string sha256_;
   std::string buffer_;  // written bytes not yet in the file
   void flush();
 };
 
 /// Writes `content` to `file` atomically (as `atomic_file`), replacing it.
 void write_file_atomically(std::filesystem::path const& file, std::string_view content);
+
+/// The SHA-256 of the first `size` bytes of the open file `fd` (read with pread), 64
+/// lower-case hex digits. Throws filesystem_error naming `path`.
+std::string sha256_of_fd(int fd, std::uint64_t size, std::filesystem::path const& path);
+
+/// The SHA-256 of a whole file, 64 lower-case hex digits. Throws filesystem_error.
+std::string sha256_of_file(std::filesystem::path const& file);
 
 /// Reads a whole (small) file. Throws filesystem_error.
 std::string read_file(std::filesystem::path const& file);

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: BSL-1.0
 #include "core/eraser.hpp"
 
+#include "core/atomic_file.hpp"
+#include "core/audit_args.hpp"
+#include "core/audit_trail.hpp"
+#include "core/erase_audit.hpp"
 #include "core/exit_code.hpp"
 #include "core/report.hpp"
 #include "core/run_controls.hpp"
@@ -64,8 +68,8 @@ void print(std::FILE* out, json::object const& line) {
 /// first pass (and counted with the failed batches), skipped silently on the second.
 class erase_users final : public velt::user_source {
  public:
-  erase_users(std::unique_ptr<users_source> src, console* con, std::atomic<std::uint64_t>* bad)
-      : src_(std::move(src)), con_(con), bad_(bad) {}
+  erase_users(std::unique_ptr<users_source> src, console* con, std::atomic<std::uint64_t>* bad, erase_audit* audit)
+      : src_(std::move(src)), con_(con), bad_(bad), audit_(audit) {}
   asio::awaitable<std::vector<std::string>> async_pull(std::size_t max) override {
     std::vector<std::string> out;
     while (out.size() < max) {
@@ -75,6 +79,7 @@ class erase_users final : public velt::user_source {
         if (bad_) {
           con_->error("skipping a user id: " + *entry->problem);
           ++*bad_;
+          if (audit_) audit_->refused_id(entry->id);
         }
         continue;
       }
@@ -87,6 +92,7 @@ class erase_users final : public velt::user_source {
   std::unique_ptr<users_source> src_;
   console* con_;
   std::atomic<std::uint64_t>* bad_;
+  erase_audit* audit_;
 };
 
 /// Prints each event of the run as a JSON line on `out`, and failures on the console.
@@ -148,6 +154,8 @@ class eraser {
   static asio::awaitable<void> flow(eraser* e);
   std::string progress_line() const;
   void stop();
+  void audit_failed(std::string const& what);
+  void finish_audit(erase_result& result);
 
   erase_settings settings_;
   console& con_;
@@ -162,6 +170,9 @@ class eraser {
   std::optional<progress_ticker> progress_;
   velt::erase_result outcome_;
   steady_clock::time_point started_ = steady_clock::now();
+  std::atomic<bool> audit_failed_{false};
+  std::unique_ptr<audit_trail> trail_;
+  std::optional<erase_audit> audit_;  // after trail_: destroyed (receipts joined) first
 };
 
 eraser::eraser(erase_settings s, console& con, std::FILE* out)
@@ -169,6 +180,32 @@ eraser::eraser(erase_settings s, console& con, std::FILE* out)
   if (settings_.organization_id.empty()) throw erase_setup_error("--org is empty");
   if (settings_.batch_size == 0) throw erase_setup_error("--batch-size must be at least 1");
   if (settings_.verify) settings_.wait = true;
+  if (settings_.receipts_dir && !(settings_.verify && settings_.signing_key)) {
+    throw erase_setup_error("--receipts needs --verify and --signing-key");
+  }
+  std::optional<audit::signing_key> key;
+  if (settings_.signing_key) {
+    try {
+      key = audit::signing_key::load(*settings_.signing_key);
+    } catch (audit::error const& e) {
+      throw erase_setup_error(std::string("--signing-key: ") + e.what());
+    }
+  }
+  if (settings_.receipts_dir) {
+    try {
+      make_private_directories(*settings_.receipts_dir);
+    } catch (std::exception const& e) {
+      throw erase_setup_error(std::string("--receipts: ") + e.what());
+    }
+  }
+  if (settings_.audit_log.empty()) throw erase_setup_error("erase needs --audit-log FILE");
+  try {
+    trail_ = std::make_unique<audit_trail>(settings_.audit_log, std::move(key),
+                                           std::vector<std::string>{settings_.client.api_key, settings_.client.auth_token},
+                                           audit_policy{}, settings_.audit_options);
+  } catch (audit::error const& e) {
+    throw erase_setup_error(describe_open_failure(e));
+  }
   velt::client_options opts = settings_.client;
   console* c = &con_;
   opts.log = [c](velt::log_level level, std::string_view line) { c->log(level, line); };
@@ -201,6 +238,13 @@ void eraser::stop() {
   batch_->stop();
 }
 
+void eraser::audit_failed(std::string const& what) {
+  // From the audit thread or a receipt's: nothing may proceed unrecorded (design note §5).
+  if (audit_failed_.exchange(true)) return;
+  con_.error(what + "; stopping");
+  stop();
+}
+
 std::string eraser::progress_line() const {
   auto const elapsed = std::chrono::duration_cast<std::chrono::seconds>(steady_clock::now() - started_);
   auto const s = batch_->stats();
@@ -220,16 +264,16 @@ std::string eraser::progress_line() const {
 }
 
 asio::awaitable<void> eraser::flow(eraser* e) {
-  erase_printer printer(e->out_, e->con_, e->stopping_);
   bool first = true;
   auto users = [e, &first]() -> std::unique_ptr<velt::user_source> {
     if (first) {
       first = false;
-      return std::make_unique<erase_users>(std::move(e->first_users_), &e->con_, &e->bad_ids_);
+      return std::make_unique<erase_users>(std::move(e->first_users_), &e->con_, &e->bad_ids_, &*e->audit_);
     }
-    return std::make_unique<erase_users>(std::make_unique<users_source>(e->settings_.users), &e->con_, nullptr);
+    return std::make_unique<erase_users>(std::make_unique<users_source>(e->settings_.users), &e->con_, nullptr,
+                                         nullptr);
   };
-  e->outcome_ = co_await e->batch_->async_run(users, printer, asio::use_awaitable);
+  e->outcome_ = co_await e->batch_->async_run(users, *e->audit_, asio::use_awaitable);
   using end = velt::erase_result::end;
   if (e->outcome_.how == end::credentials_refused && !e->outcome_.error.proxy.empty()) {
     e->con_.error(fmt::format("the HTTP proxy {} refused the tunnel ({}); check the proxy and its credentials "
@@ -260,6 +304,17 @@ asio::awaitable<void> eraser::flow(eraser* e) {
 }
 
 erase_result eraser::run() {
+  erase_printer printer(out_, con_, stopping_);
+  std::optional<receipt_settings> receipts;
+  if (settings_.receipts_dir) receipts = receipt_settings{*settings_.receipts_dir, settings_.organization_id};
+  trail_->on_failure([this](std::string const& what) { audit_failed(what); });
+  audit_.emplace(printer, *trail_, std::move(receipts), con_, [this](std::string const& what) { audit_failed(what); });
+  try {
+    trail_->begin(make_run_info("erase", settings_.organization_id, settings_.client.base_url, std::nullopt,
+                                settings_.command_args, {settings_.client.api_key, settings_.client.auth_token}));
+  } catch (audit::error const& e) {
+    throw erase_setup_error(describe_open_failure(e));
+  }
   progress_.emplace(io_.get_executor(), con_, [this] { return progress_line(); });
   if (settings_.handle_signals) {
     signals_.emplace(io_.get_executor(), [this](int sig) {
@@ -271,6 +326,7 @@ erase_result eraser::run() {
   std::exception_ptr failure;
   asio::co_spawn(io_, flow(this), [&failure](std::exception_ptr ep) { failure = ep; });
   io_.run();
+  audit_->finish_receipts();  // each waits for its `verified` line to be durable
   con_.end_progress();
   if (failure) {
     try {
@@ -298,12 +354,31 @@ erase_result eraser::run() {
     result.exit_code = exit_code::interrupted_base + signal;
   } else if (credentials_refused && s.jobs_queued == 0) {
     result.exit_code = exit_code::usage;
-  } else if (failure || !outcome_.clean() || bad_ids_ > 0) {
+  } else if (failure || !outcome_.clean() || bad_ids_ > 0 || audit_failed_) {
     result.exit_code = exit_code::failures;
   } else {
     result.exit_code = exit_code::ok;
   }
+  finish_audit(result);
   return result;
+}
+
+void eraser::finish_audit(erase_result& result) {
+  using end = velt::erase_result::end;
+  char const* const state = result.signal ? "interrupted"
+                            : (outcome_.how != end::complete || audit_failed_) ? "stopped"
+                                                                               : "complete";
+  result.receipts = audit_->receipts();
+  result.audit_file = std::filesystem::absolute(trail_->file());
+  result.audit_head = trail_->end(state, result.exit_code,
+                                  json::object{{"users", result.users},
+                                               {"failed", result.batches_failed},
+                                               {"jobs", result.jobs_queued},
+                                               {"usersWithData", result.users_with_data},
+                                               {"usersUnverified", result.users_unverified}});
+  if (result.audit_head) return;
+  con_.error(trail_->failure().value_or("cannot write the audit log") + "; the end of the run is not recorded");
+  if (!result.signal) result.exit_code = exit_code::failures;
 }
 
 // ---- erase-status ---------------------------------------------------------------------------

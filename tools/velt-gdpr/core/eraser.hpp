@@ -19,6 +19,7 @@
 #include "core/console.hpp"
 #include "core/users_source.hpp"
 
+#include <velt/audit.hpp>
 #include <velt/client_options.hpp>
 
 #include <boost/json/object.hpp>
@@ -27,6 +28,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -48,6 +51,16 @@ struct erase_settings {
   /// More members of the verification's page requests (velt::erase_options::request_extra).
   boost::json::object request_fields;
   bool handle_signals = true;
+  /// The audit log (`--audit-log`, required by the command; design note §2.2).
+  std::filesystem::path audit_log;
+  /// The Ed25519 key that signs `run_end` and the receipts (`--signing-key`), if any.
+  std::optional<std::filesystem::path> signing_key;
+  /// `--receipts DIR`: a signed receipt per user verified with nothing left (needs
+  /// `verify` and `signing_key`).
+  std::optional<std::filesystem::path> receipts_dir;
+  /// The arguments after the program name, for `run_start` (redacted there).
+  std::vector<std::string> command_args;
+  audit::writer_options audit_options;  ///< the log's lock timeout
 };
 
 struct erase_result {
@@ -62,6 +75,9 @@ struct erase_result {
   std::uint64_t users_unverified = 0;
   int signal = 0;
   bool credentials_refused = false;
+  std::filesystem::path audit_file;           ///< the audit log
+  std::optional<audit::line_ref> audit_head;  ///< this run's `run_end`; none if not written
+  std::uint64_t receipts = 0;                 ///< receipts written
 };
 
 /// A problem found before any request (exit status 2).

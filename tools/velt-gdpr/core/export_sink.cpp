@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 #include "core/export_sink.hpp"
 
+#include "core/export_audit.hpp"
 #include "core/file_name.hpp"
 
 #include <atomic>
@@ -102,6 +103,8 @@ class file_sink final : public velt::user_sink {
         std::uint64_t const bytes =
             co_await run_blocking(f_.file_executor, finish_on_pool(w_.get(), f_.exported_at()));
         f_.report->add_ok(w_->pages(), w_->items(), bytes);
+        // After publishing (design note §2.2): a kill in between is repaired by the next run.
+        if (f_.audit) f_.audit->record("exported", exported_members(user_, w_->pages(), w_->items(), bytes, w_->sha256()));
         f_.out->log(velt::log_level::debug, fmt::format("exported user {}: {} pages, {} items",
                                                         printable_id(user_), w_->pages(), w_->items()));
         co_return;
@@ -114,6 +117,10 @@ class file_sink final : public velt::user_sink {
         }
         f_.report->add_failure(user_failure{user_, outcome.error.status, outcome.error.http_status,
                                             outcome.error.message, outcome.error.attempts});
+        if (f_.audit) {
+          f_.audit->record("export_failed", export_failed_members(user_, outcome.error.status,
+                                                                  outcome.error.http_status, outcome.error.attempts));
+        }
         f_.out->log(velt::log_level::warning,
                     fmt::format("user {} failed: {}", printable_id(user_), outcome.error.to_string()));
         break;
@@ -164,12 +171,14 @@ class file_users final : public velt::user_source {
       if (!entry) return std::nullopt;
       if (entry->problem) {
         f_.report->add_failure(user_failure{entry->id, velt::status::invalid_argument, 0, *entry->problem, 0});
+        if (f_.audit) f_.audit->record("export_failed", export_failed_members(entry->id, velt::status::invalid_argument, 0, 0));
         f_.out->log(velt::log_level::warning, "skipping a user id: " + *entry->problem);
         continue;
       }
       struct stat st {};
       if (::stat((f_.paths.users_dir / export_file_name(entry->id)).c_str(), &st) == 0) {
         f_.report->add_skipped();
+        if (f_.audit && f_.logged_as_exported && !f_.logged_as_exported->contains(entry->id)) recover(entry->id);
         if (!has_exported_before_.load(std::memory_order_acquire)) {
           std::lock_guard lock(exported_before_mutex_);
           exported_before_ = entry->id;
@@ -178,6 +187,18 @@ class file_users final : public velt::user_source {
         continue;
       }
       return std::move(entry->id);
+    }
+  }
+
+  // A published file without its `exported` line: hashed and logged now (on the file
+  // executor, like the rest of the reading).
+  void recover(std::string const& user) {
+    try {
+      f_.audit->record("exported", recovered_members(f_.paths.users_dir, user));
+      f_.out->log(velt::log_level::info, "audit log: recorded the export of " + printable_id(user) +
+                                             " that an interrupted run had published without its line");
+    } catch (std::exception const& e) {
+      f_.local_failure(user, std::string("cannot read back an earlier export for the audit log: ") + e.what());
     }
   }
 

@@ -4,9 +4,11 @@
 // journal, atomic publish) and records the user's end in the run's report.
 #pragma once
 
+#include "core/audit_trail.hpp"
 #include "core/console.hpp"
 #include "core/export_writer.hpp"
 #include "core/report.hpp"
+#include "core/seen_ids.hpp"
 #include "core/users_source.hpp"
 
 #include <velt/batch_export.hpp>
@@ -35,6 +37,11 @@ struct export_files {
   std::function<std::string()> exported_at;
   /// A page was added: its items and serialized bytes.
   std::function<void(std::size_t items, std::size_t bytes)> on_page;
+  /// The run's audit log (`exported`, `export_failed` lines); none: not recorded.
+  audit_trail* audit = nullptr;
+  /// The users the audit log already shows as exported into this directory: a skipped user
+  /// not in it gets its `exported` line now (`recovered`). None: no recovery.
+  seen_ids const* logged_as_exported = nullptr;
   /// A local problem (disk full, permissions): the user fails and the run stops.
   std::function<void(std::string const& user, std::string const& what)> local_failure;
 };

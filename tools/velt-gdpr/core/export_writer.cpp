@@ -291,6 +291,7 @@ std::uint64_t export_writer::finish(std::string_view exported_at) {
   for (char const* known : known_features) (void)feature_named(known);
 
   atomic_file out(paths_.users_dir, final_path_.filename().string());
+  out.hash_on_commit();  // the audit log's `exported` line names it
   std::string head;
   head += "{\"organizationId\":";
   head += json_string(organization_id_);
@@ -314,6 +315,7 @@ std::uint64_t export_writer::finish(std::string_view exported_at) {
   }
   out.write("}}\n");
   out.commit();
+  sha256_ = out.sha256();
   release_pending();
   discard();
   return out.size();

@@ -104,6 +104,10 @@ class export_writer {
   /// directory) and removes the partial state. Returns the file's size.
   std::uint64_t finish(std::string_view exported_at);
 
+  /// The SHA-256 of the file `finish` wrote (read back from it), 64 lower-case hex
+  /// digits; empty before.
+  std::string const& sha256() const noexcept { return sha256_; }
+
   /// Removes the partial state (spool files and journal), if any.
   void discard();
 
@@ -137,6 +141,7 @@ class export_writer {
   std::uint64_t unsaved_pages_ = 0;
   std::uint64_t resumed_pages_ = 0;
   std::optional<std::string> next_token_;
+  std::string sha256_;
   bool partial_exists_ = false;
   std::vector<velt::user_data_page> held_;  // raw pages `pending` points into
   std::deque<std::string> chunks_;          // serialized items `pending` points into

@@ -2,7 +2,10 @@
 #include "core/exporter.hpp"
 
 #include "core/atomic_file.hpp"
+#include "core/audit_args.hpp"
+#include "core/export_audit.hpp"
 #include "core/dir_lock.hpp"
+#include "core/export_dir.hpp"
 #include "core/exit_code.hpp"
 #include "core/file_name.hpp"
 #include "core/progress.hpp"
@@ -25,11 +28,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/json/parse.hpp>
 
 #include <fmt/format.h>
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -68,14 +69,15 @@ class export_engine {
     bytes_ += bytes;
   }
   void local_failure(std::string const& user, std::string const& what);
+  void audit_failed(std::string const& what);
+  void open_audit();
+  void finish_audit(run_state state, export_result& result);
   void slowed_down(velt::slow_down_event const& ev);
   void outage(velt::outage_event const& ev);
   void refused_credentials(velt::batch_result const& r);
   void all_done();
   progress_snapshot snapshot() const;
   void write_report();
-  void remove_finished_partials();
-  void prepare_directory();
 
   static asio::awaitable<void> run_batch(export_engine* e);
   static asio::awaitable<void> tick_report(export_engine* e);
@@ -114,6 +116,9 @@ class export_engine {
   std::atomic<bool> count_cancel_{false};  // a stopped run does not wait for the count
   std::mutex report_write_mutex_;
   bool report_write_warned_ = false;
+  std::optional<audit::signing_key> key_;  // until open_audit hands it to the trail
+  std::unique_ptr<seen_ids> logged_;       // users the log shows exported into out_dir
+  std::unique_ptr<audit_trail> audit_;     // last: its thread stops first
 };
 
 // ---- the engine -----------------------------------------------------------------------------
@@ -134,6 +139,13 @@ export_engine::export_engine(export_settings s, console& con)
       report_(settings_.organization_id, std::chrono::system_clock::now()),
       files_context_(paths_) {
   if (settings_.organization_id.empty()) throw export_setup_error("--org is empty");
+  if (settings_.signing_key) {
+    try {
+      key_ = audit::signing_key::load(*settings_.signing_key);
+    } catch (audit::error const& e) {
+      throw export_setup_error(std::string("--signing-key: ") + e.what());
+    }
+  }
   velt::client_options opts = settings_.client;
   opts.decode_executor = decode_.get_executor();
   console* c = &con_;
@@ -218,11 +230,54 @@ void export_engine::refused_credentials(velt::batch_result const& r) {
 
 void export_engine::local_failure(std::string const& user, std::string const& what) {
   report_.add_failure(user_failure{user, velt::status::internal, 0, what, 0});
+  if (audit_) audit_->record("export_failed", export_failed_members(user, velt::status::internal, 0, 0));
   if (!fatal_.exchange(true)) {
     con_.error("cannot write the export: " + what + "; stopping the run");
     count_cancel_ = true;
     exporter_->stop();
   }
+}
+
+void export_engine::audit_failed(std::string const& what) {
+  // On the audit thread. Nothing may proceed unrecorded (design note §5): stop.
+  if (!fatal_.exchange(true)) {
+    con_.error(what + "; stopping the run");
+    count_cancel_ = true;
+    users_cancel_ = true;
+    exporter_->stop();
+  }
+}
+
+void export_engine::open_audit() {
+  export_audit_setup a;
+  a.log = settings_.audit_log.empty() ? settings_.out_dir / "audit.jsonl" : settings_.audit_log;
+  a.key = std::move(key_);
+  a.secrets = {settings_.client.api_key, settings_.client.auth_token};
+  a.info = make_run_info(settings_.command, settings_.organization_id, settings_.client.base_url,
+                         fs::canonical(settings_.out_dir), settings_.command_args,
+                         {settings_.client.api_key, settings_.client.auth_token});
+  a.options = settings_.audit_options;
+  a.on_failure = [this](std::string const& what) { audit_failed(what); };
+  try {
+    audit_ = start_export_audit(std::move(a), paths_.users_dir, logged_);
+  } catch (audit::error const& e) {
+    throw export_setup_error(describe_open_failure(e));
+  }
+  files_context_.audit = audit_.get();
+  files_context_.logged_as_exported = logged_.get();
+}
+
+void export_engine::finish_audit(run_state state, export_result& result) {
+  auto const t = report_.totals();
+  result.audit_file = fs::absolute(audit_->file());
+  result.audit_head = audit_->end(to_string(state), result.exit_code,
+                                  boost::json::object{{"users", t.ok}, {"failed", t.failed}, {"skipped", t.skipped}});
+  if (result.audit_head) {
+    report_.set_audit(result.audit_file.string(), result.audit_head->seq, result.audit_head->h);
+    return;
+  }
+  con_.error(audit_->failure().value_or("cannot write the audit log") + "; the end of the run is not recorded");
+  if (!result.signal) result.exit_code = exit_code::failures;
 }
 
 std::optional<std::uint64_t> export_engine::known_total() const {
@@ -265,21 +320,6 @@ void export_engine::write_report() {
     if (!report_write_warned_) {
       report_write_warned_ = true;
       con_.log(velt::log_level::warning, std::string("cannot write report.json: ") + ex.what());
-    }
-  }
-}
-
-void export_engine::remove_finished_partials() {
-  // A run killed between publishing a user's file and removing its spool leaves the spool
-  // behind; the user is complete (and skipped from now on), so the spool can go.
-  std::error_code ec;
-  for (auto it = fs::directory_iterator(paths_.partial_root, ec); !ec && it != fs::directory_iterator();
-       it.increment(ec)) {
-    std::string const stem = it->path().filename().string();
-    struct stat st {};
-    if (::stat((paths_.users_dir / (stem + ".json")).c_str(), &st) == 0) {
-      std::error_code rm;
-      fs::remove_all(it->path(), rm);
     }
   }
 }
@@ -334,31 +374,6 @@ void export_engine::all_done() {
   // Nothing else is pending now: the event loop runs out of work and run() returns.
 }
 
-void export_engine::prepare_directory() {
-  // The output directory: created 0700, checked to belong to this organization.
-  try {
-    auto const previous = boost::json::parse(read_file(settings_.out_dir / "report.json"));
-    if (auto const* org = previous.as_object().if_contains("organizationId");
-        org && org->is_string() && org->get_string() != settings_.organization_id) {
-      throw export_setup_error(fmt::format("--out: {} holds an export of another organization ({}); "
-                                           "use a new directory",
-                                           settings_.out_dir.string(), std::string(org->get_string())));
-    }
-  } catch (export_setup_error const&) {
-    throw;
-  } catch (std::exception const&) {
-    // No (readable) earlier report: a new directory.
-  }
-  try {
-    make_private_directories(paths_.users_dir);
-    remove_stale_temporaries(paths_.users_dir);
-    remove_stale_temporaries(settings_.out_dir);
-    remove_finished_partials();
-  } catch (fs::filesystem_error const& e) {
-    throw export_setup_error(std::string("--out: ") + e.what());
-  }
-}
-
 export_result export_engine::run() {
   try {
     make_private_directories(settings_.out_dir);
@@ -371,7 +386,12 @@ export_result export_engine::run() {
   } catch (std::exception const& e) {
     throw export_setup_error(std::string("--out: ") + e.what());
   }
-  prepare_directory();
+  try {
+    prepare_export_directory(settings_.out_dir, settings_.organization_id, paths_);
+  } catch (export_dir_error const& e) {
+    throw export_setup_error(e.what());
+  }
+  open_audit();  // before any request: a log that cannot be written stops here (exit 2)
 
   write_report();
   started_ = steady_clock::now();
@@ -422,8 +442,6 @@ export_result export_engine::run() {
   run_state const state = result.signal ? run_state::interrupted
                           : (credentials_refused || stalled || fatal_) ? run_state::stopped
                                                             : run_state::complete;
-  report_.finish(state, std::chrono::system_clock::now());
-  write_report();
   ::rmdir(paths_.partial_root.c_str());  // only when no unfinished user is left in it
 
   result.totals = report_.totals();
@@ -446,6 +464,9 @@ export_result export_engine::run() {
   } else {
     result.exit_code = exit_code::ok;
   }
+  finish_audit(state, result);  // run_end carries the exit status; report.json its head
+  report_.finish(state, std::chrono::system_clock::now());
+  write_report();
   return result;
 }
 

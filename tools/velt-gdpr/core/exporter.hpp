@@ -11,6 +11,7 @@
 #include "core/users_source.hpp"
 #include "core/export_writer.hpp"
 
+#include <velt/audit.hpp>
 #include <velt/batch_export.hpp>
 #include <velt/client_options.hpp>
 
@@ -22,6 +23,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace velt::gdpr {
 
@@ -52,6 +54,14 @@ struct export_settings {
   /// Item bytes all users together may hold in memory before spooling (held_bytes_budget).
   std::size_t held_bytes = 64u << 20;
   bool handle_signals = true;              ///< SIGINT/SIGTERM stop the run (exit 130/143)
+  /// The audit log (design note §2.2); empty: `out_dir/audit.jsonl`.
+  std::filesystem::path audit_log;
+  /// The Ed25519 key that signs the run's `run_end` (`--signing-key`), if any.
+  std::optional<std::filesystem::path> signing_key;
+  std::string command = "export";          ///< `run_start`'s command
+  /// The arguments after the program name, for `run_start` (redacted there).
+  std::vector<std::string> command_args;
+  audit::writer_options audit_options;     ///< the log's lock timeout
 };
 
 /// What a run did.
@@ -72,6 +82,8 @@ struct export_result {
   velt::batch_stats batch;                  ///< the engine's counters (retries, throttling)
   std::filesystem::path users_dir;
   std::filesystem::path report_file;
+  std::filesystem::path audit_file;          ///< the audit log
+  std::optional<audit::line_ref> audit_head; ///< this run's `run_end`; none if it could not be written
 };
 
 /// A problem found before anything was exported (exit status 2): invalid settings, a users

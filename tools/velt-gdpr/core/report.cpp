@@ -111,6 +111,12 @@ void run_report::set_error(velt::error_details const& why, std::string explanati
   dirty_ = true;
 }
 
+void run_report::set_audit(std::string file, std::uint64_t seq, std::string h) {
+  std::lock_guard lock(mutex_);
+  audit_ = json::object{{"file", std::move(file)}, {"seq", seq}, {"h", std::move(h)}};
+  dirty_ = true;
+}
+
 run_report::counts run_report::totals() const {
   std::lock_guard lock(mutex_);
   return counts_;
@@ -148,6 +154,7 @@ json::object run_report::to_json() const {
   o["items"] = counts_.items;
   o["bytes"] = counts_.bytes;
   if (error_) o["error"] = *error_;
+  if (audit_) o["audit"] = *audit_;
   return o;
 }
 

@@ -8,7 +8,8 @@
 //                 "message":"...","attempts":1}],
 //    "pages":n,"items":n,"bytes":n, "shard":"K/N" (when sharded),
 //    "failuresOmitted":n (when more than `max_failures` failed),
-//    "error":{...} (when the run was stopped, e.g. credentials refused)}
+//    "error":{...} (when the run was stopped, e.g. credentials refused),
+//    "audit":{"file":"...","seq":n,"h":"<64 hex>"} (the audit log's head: this run's run_end)}
 // "skipped" counts users whose file existed already (resumed runs).
 #pragma once
 
@@ -56,6 +57,8 @@ class run_report {
   void add_failure(user_failure f);
   /// The run ended (finishedAt = `when`).
   void finish(run_state state, std::chrono::system_clock::time_point when);
+  /// The audit log and the line this run ended it with (its `run_end`): "audit".
+  void set_audit(std::string file, std::uint64_t seq, std::string h);
   /// The run was stopped because of `why` (e.g. credentials refused).
   void set_error(velt::error_details const& why, std::string explanation);
 
@@ -80,6 +83,7 @@ class run_report {
   std::vector<user_failure> failures_;
   std::uint64_t failures_omitted_ = 0;
   std::optional<boost::json::object> error_;
+  std::optional<boost::json::object> audit_;
   bool dirty_ = true;
 };
 
