@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 #include "data_set.hpp"
 
+#include "media_items.hpp"
 #include "rng.hpp"
 
 #include <boost/json/array.hpp>
@@ -33,7 +34,8 @@ std::size_t ceil_div(std::size_t a, std::size_t b) { return (a + b - 1) / b; }
 
 }  // namespace
 
-data_set::data_set(data_profile profile) : profile_(std::move(profile)) {
+data_set::data_set(data_profile profile, std::string media_base)
+    : profile_(std::move(profile)), media_base_(std::move(media_base)) {
   auto const& p = profile_;
   if (p.page_size == 0) throw std::invalid_argument("data_profile.page_size must be at least 1");
   if (p.min_items > p.max_items) throw std::invalid_argument("data_profile.min_items exceeds max_items");
@@ -83,6 +85,27 @@ data_set::data_set(data_profile profile) : profile_(std::move(profile)) {
     by_id_.emplace(u.id, i);
     users_.push_back(std::move(u));
   }
+  add_media_users();
+}
+
+void data_set::add_media_users() {
+  auto const& p = profile_;
+  if (p.media_users + p.media_fault_users == 0) return;
+  if (media_base_.empty()) throw std::invalid_argument("media users need the server's origin (media_base)");
+  // After every other user, so that no existing user's draws change.
+  for (std::size_t i = 0; i < p.media_users + p.media_fault_users; ++i) {
+    bool const faults = i >= p.media_users;
+    user_layout u;
+    u.ordinal = users_.size();
+    u.id = media_user_id(faults ? i - p.media_users + 1 : i + 1, faults);
+    u.media = faults ? media_role::faults : media_role::ok;
+    u.end = resolve_end(p.end, u.ordinal);
+    rng r(hash_combine(p.seed, hash_string(u.id)));
+    for (auto& c : u.counts) c = r.between(2, 6);
+    for (auto c : u.counts) u.data_pages = std::max(u.data_pages, ceil_div(c, p.page_size));
+    by_id_.emplace(u.id, u.ordinal);
+    users_.push_back(std::move(u));
+  }
 }
 
 user_layout const* data_set::find(std::string_view user_id) const {
@@ -91,7 +114,7 @@ user_layout const* data_set::find(std::string_view user_id) const {
 }
 
 item_owner data_set::owner(user_layout const& u) const noexcept {
-  return item_owner{profile_.seed, profile_.organization_id, u.id, profile_.users};
+  return item_owner{profile_.seed, profile_.organization_id, u.id, profile_.users, u.media, media_base_};
 }
 
 page_slice data_set::slice(user_layout const& u, std::size_t page) const {

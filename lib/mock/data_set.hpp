@@ -29,6 +29,7 @@ struct user_layout {
   std::optional<std::size_t> empty_page;         ///< index of the inserted all-empty page
   end_of_data end = end_of_data::absent;         ///< resolved (never mixed)
   bool heavy = false;
+  media_role media = media_role::none;           ///< a media user (data_profile::media_users)
 
   std::size_t pages() const noexcept { return data_pages + (empty_page ? 1 : 0); }
   std::size_t items() const noexcept;
@@ -43,8 +44,10 @@ struct page_slice {
 
 class data_set {
  public:
-  /// Throws std::invalid_argument for an impossible profile (page_size 0, min > max, ...).
-  explicit data_set(data_profile profile);
+  /// Throws std::invalid_argument for an impossible profile (page_size 0, min > max, ...,
+  /// media users without a `media_base`). `media_base` ("https://127.0.0.1:PORT") is the
+  /// origin of the media users' URLs.
+  explicit data_set(data_profile profile, std::string media_base = {});
 
   data_profile const& profile() const noexcept { return profile_; }
   std::string const& organization_id() const noexcept { return profile_.organization_id; }
@@ -66,8 +69,11 @@ class data_set {
 
  private:
   item_owner owner(user_layout const& u) const noexcept;
+  /// Appends data_profile::media_users and media_fault_users (ids from media_user_id()).
+  void add_media_users();
 
   data_profile profile_;
+  std::string media_base_;
   std::vector<user_layout> users_;
   std::unordered_map<std::string, std::size_t> by_id_;
 };

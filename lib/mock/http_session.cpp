@@ -4,6 +4,7 @@
 #include "compression.hpp"
 #include "delivery.hpp"
 #include "json_writer.hpp"
+#include "media_session.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -193,6 +194,11 @@ asio::awaitable<void> serve_requests(server_core& core, Stream& stream) {
     }
     auto const& req = parser.get();
     bool const keep_alive = req.keep_alive() && !core.stopping.load(std::memory_order_relaxed);
+    if (is_media_target(std::string_view(req.target().data(), req.target().size()))) {
+      // The media host: outside the API's faults, limits and request numbering.
+      if (!co_await serve_media(stream, core, req, keep_alive)) co_return;
+      continue;
+    }
     http_request_view const view{std::string_view(req.method_string().data(), req.method_string().size()),
                                  std::string_view(req.target().data(), req.target().size()),
                                  header(req, "x-velt-api-key"), header(req, "x-velt-auth-token"), req.body()};

@@ -2,6 +2,7 @@
 #include "items.hpp"
 
 #include "json_writer.hpp"
+#include "media_items.hpp"
 #include "rng.hpp"
 #include "text_corpus.hpp"
 
@@ -272,13 +273,15 @@ json::object make_item(feature f, item_owner const& owner, std::size_t index, js
                                                     static_cast<std::uint64_t>(f)),
                                        index);
   gen g{owner, rng(h), std::move(sp)};
+  json::object item(g.sp);
   switch (f) {
-    case feature::comments: return g.comment_annotation(index);
-    case feature::reactions: return g.reaction_annotation();
-    case feature::recordings: return g.recording();
-    case feature::notifications: return g.notification();
+    case feature::comments: item = g.comment_annotation(index); break;
+    case feature::reactions: item = g.reaction_annotation(); break;
+    case feature::recordings: item = g.recording(); break;
+    case feature::notifications: item = g.notification(); break;
   }
-  return json::object(g.sp);
+  if (owner.media != media_role::none) add_media(item, f, owner, index, g.sp);
+  return item;
 }
 
 json::object make_user_profile(item_owner const& owner, json::storage_ptr sp) {

@@ -23,12 +23,17 @@ inline constexpr std::array<std::string_view, feature_count> feature_names = {
 /// The undocumented extra feature (`data_profile::extra_feature`).
 inline constexpr std::string_view extra_feature_name = "userProfiles";
 
+/// Which users' items carry media on the server's own origin (data_profile::media_users).
+enum class media_role { none, ok, faults };
+
 /// Who an item belongs to.
 struct item_owner {
   std::uint64_t seed = 0;
   std::string_view organization_id;
   std::string_view user_id;
   std::size_t user_count = 0;  ///< size of the data set, for naming other users
+  media_role media = media_role::none;  ///< a media user's items get media URLs (media_items.hpp)
+  std::string_view media_base;          ///< "https://127.0.0.1:PORT" with media users
 };
 
 /// The `index`-th item (0-based) of a feature of the owner's export.

@@ -43,9 +43,10 @@ std::string token_secret_for(server_options const& o) {
   return "velt-mock-token-key-" + make_id(hash_combine(o.data.seed, 0x70ce), 32);
 }
 
-server_core::server_core(server_options o)
+server_core::server_core(server_options o, std::string own_origin)
     : opts(std::move(o)),
-      data(opts.data),
+      origin(std::move(own_origin)),
+      data(opts.data, origin),
       signer(token_secret_for(opts)),
       pages(data, signer, opts.page_cache_bytes),
       jobs(opts.data.seed, opts.data.organization_id, opts.delete_tasks, opts.delete_task_duration),
@@ -106,6 +107,11 @@ void configure_tls(asio::ssl::context& ctx, server_options const& o, std::filesy
   if (!out) throw std::runtime_error("cannot write the CA certificate to " + ca_out.string());
 }
 
+std::string origin_of(server_options const& o, std::uint16_t port) {
+  std::string const host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
+  return (o.tls ? "https://" : "http://") + host + ":" + std::to_string(port);
+}
+
 std::filesystem::path make_temp_dir() {
   std::string pattern = (std::filesystem::temp_directory_path() / "velt-mock-XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr) {
@@ -131,9 +137,19 @@ struct server::impl {
 server::server(server_options opts) : impl_(std::make_unique<impl>()) {
   if (opts.threads == 0) throw std::invalid_argument("server_options.threads must be at least 1");
   auto& m = *impl_;
-  m.core = std::make_shared<detail::server_core>(std::move(opts));
-  auto const& o = m.core->opts;
   try {
+    // Bound first: the media users' URLs carry the server's own origin.
+    m.ioc = std::make_unique<asio::io_context>(static_cast<int>(opts.threads));
+    tcp::acceptor acceptor(*m.ioc);
+    tcp::endpoint const ep(asio::ip::make_address(opts.host), opts.port);
+    acceptor.open(ep.protocol());
+    acceptor.set_option(asio::socket_base::reuse_address(true));
+    acceptor.bind(ep);
+    acceptor.listen(asio::socket_base::max_listen_connections);
+    m.port = acceptor.local_endpoint().port();
+    std::string origin = detail::origin_of(opts, m.port);
+    m.core = std::make_shared<detail::server_core>(std::move(opts), std::move(origin));
+    auto const& o = m.core->opts;
     if (o.tls) {
       m.core->tls.emplace(asio::ssl::context::tls_server);
       std::filesystem::path dir = o.work_dir;
@@ -146,14 +162,6 @@ server::server(server_options opts) : impl_(std::make_unique<impl>()) {
       }
       detail::configure_tls(*m.core->tls, o, m.ca_file);
     }
-    m.ioc = std::make_unique<asio::io_context>(static_cast<int>(o.threads));
-    tcp::acceptor acceptor(*m.ioc);
-    tcp::endpoint const ep(asio::ip::make_address(o.host), o.port);
-    acceptor.open(ep.protocol());
-    acceptor.set_option(asio::socket_base::reuse_address(true));
-    acceptor.bind(ep);
-    acceptor.listen(asio::socket_base::max_listen_connections);
-    m.port = acceptor.local_endpoint().port();
     asio::co_spawn(*m.ioc, detail::accept_loop(m.core, std::move(acceptor)), asio::detached);
     for (unsigned i = 0; i < o.threads; ++i) {
       m.threads.emplace_back([ioc = m.ioc.get()] { ioc->run(); });
@@ -182,7 +190,7 @@ void server::stop() {
   std::lock_guard lock(m.stop_mutex);
   if (m.stopped) return;
   m.stopped = true;
-  m.core->stopping = true;
+  if (m.core) m.core->stopping = true;
   if (m.ioc) m.ioc->stop();
   for (auto& t : m.threads) {
     if (t.joinable()) t.join();
@@ -191,11 +199,7 @@ void server::stop() {
   m.ioc.reset();  // destroys the acceptor and every connection
 }
 
-std::string server::url() const {
-  auto const& o = impl_->core->opts;
-  std::string const host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
-  return (o.tls ? "https://" : "http://") + host + ":" + std::to_string(impl_->port);
-}
+std::string server::url() const { return impl_->core->origin; }
 
 std::string const& server::host() const noexcept { return impl_->core->opts.host; }
 std::uint16_t server::port() const noexcept { return impl_->port; }
@@ -294,8 +298,11 @@ server_stats server::stats() const { return impl_->core->stats.snapshot(); }
 void server::reset_stats() {
   impl_->core->stats.reset();
   impl_->core->recorder.clear();
+  impl_->core->media.clear();
   impl_->core->request_counter = 0;
 }
+
+std::vector<media_request> server::media_requests() const { return impl_->core->media.snapshot(); }
 
 std::vector<recorded_request> server::recent_requests() const { return impl_->core->recorder.snapshot(); }
 

@@ -9,6 +9,7 @@
 #include "delete_jobs.hpp"
 #include "fault_plan.hpp"
 #include "limits.hpp"
+#include "media_files.hpp"
 #include "page_cache.hpp"
 #include "page_token.hpp"
 #include "request_recorder.hpp"
@@ -27,9 +28,11 @@
 namespace velt::mock::detail {
 
 struct server_core {
-  explicit server_core(server_options o);
+  /// `origin` ("https://127.0.0.1:PORT"): the server's own, for the media users' URLs.
+  server_core(server_options o, std::string origin);
 
   server_options const opts;
+  std::string const origin;  ///< "https://127.0.0.1:PORT"
   data_set const data;
   page_token_signer const signer;
   page_cache pages;
@@ -39,6 +42,7 @@ struct server_core {
   fault_plan faults;
   stats_registry stats;
   request_recorder recorder{opts.recorded_requests};
+  media_state media{1000};  ///< the last 1000 media requests, the 500-then-ok targets seen
   std::optional<boost::asio::ssl::context> tls;  ///< set when opts.tls
   std::atomic<std::uint64_t> request_counter{0};
   std::atomic<bool> stopping{false};

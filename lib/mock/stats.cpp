@@ -77,6 +77,9 @@ server_stats stats_registry::snapshot() const {
   s.pages_served = pages_served_.load(std::memory_order_relaxed);
   s.response_bytes = response_bytes_.load(std::memory_order_relaxed);
   s.responses_gzip = responses_gzip_.load(std::memory_order_relaxed);
+  s.media_requests = media_requests_.load(std::memory_order_relaxed);
+  s.media_bytes = media_bytes_.load(std::memory_order_relaxed);
+  s.media_requests_with_velt_headers = media_velt_headers_.load(std::memory_order_relaxed);
   return s;
 }
 
@@ -86,7 +89,8 @@ void stats_registry::reset() {
     maps_ = server_stats{};
   }
   for (auto* c : {&connections_accepted_, &handshakes_full_, &handshakes_resumed_, &handshake_failures_,
-                  &idle_closes_, &pages_served_, &response_bytes_, &responses_gzip_}) {
+                  &idle_closes_, &pages_served_, &response_bytes_, &responses_gzip_, &media_requests_,
+                  &media_bytes_, &media_velt_headers_}) {
     c->store(0, std::memory_order_relaxed);
   }
   max_active_.store(active_.load(std::memory_order_relaxed), std::memory_order_relaxed);
@@ -138,6 +142,9 @@ boost::json::object server_stats::to_json() const {
   o["refused_quota"] = refused_quota;
   o["refused_concurrency"] = refused_concurrency;
   o["refused_outage"] = refused_outage;
+  o["media_requests"] = media_requests;
+  o["media_bytes"] = media_bytes;
+  o["media_requests_with_velt_headers"] = media_requests_with_velt_headers;
   json::object by_kind;
   for (auto const& [k, n] : faults_by_kind) by_kind[to_string(k)] = n;
   o["faults_by_kind"] = std::move(by_kind);

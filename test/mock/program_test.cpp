@@ -116,6 +116,33 @@ TEST(MockProgram, SigintAndPlainHttp) {
   EXPECT_EQ(*status, 0);  // an exit status, not 128 + a signal
 }
 
+TEST(MockProgram, MediaUsersAndTheirFiles) {
+  subprocess c(mock_server({"--users", "2", "--media-users", "1", "--media-fault-users", "1"}));
+  auto const line = c.read_line(30s);
+  ASSERT_TRUE(line) << "no ready line";
+  json::object const ready = json::parse(*line).as_object();
+  auto const& ids = ready.at("user_ids").as_array();
+  ASSERT_GE(ids.size(), 2u);
+  EXPECT_EQ(ids[ids.size() - 2], "media-0001");
+  EXPECT_EQ(ids[ids.size() - 1], "media-fault-0001");
+  {
+    test_client client(peer_of(ready));
+    reply const page = client.post("/v2/users/data/get", get_body("org-1", "media-0001"));  // one page: <= 6 items
+    ASSERT_EQ(page.status, 200u);
+    json::value const data = page.json().at("result").at("data");
+    std::string const url(data.at("recordings").as_array().at(0).at("transcription").at("vttFileUrl").as_string());
+    std::string const origin(ready.at("url").as_string());
+    ASSERT_TRUE(url.starts_with(origin + "/media/ok/")) << url;
+    testing::request_options none;
+    none.api_key = none.auth_token = false;
+    reply const vtt = client.request("GET", url.substr(origin.size()), "", none);
+    EXPECT_EQ(vtt.status, 200u);
+    EXPECT_TRUE(vtt.body.starts_with("WEBVTT")) << vtt.body;
+  }
+  c.signal(SIGTERM);
+  EXPECT_EQ(c.wait(10s), 0);
+}
+
 TEST(MockProgram, HelpDocumentsEveryFlag) {
   subprocess c(mock_server({"--help"}));
   std::string const help = c.read_all(20s);
@@ -125,7 +152,7 @@ TEST(MockProgram, HelpDocumentsEveryFlag) {
                            "--auth-token", "--latency", "--fault", "--idle-timeout", "--write-expected",
                            "--verbose", "--extra-feature", "--delete-tasks", "--delete-task-ms", "--rate-limit",
                            "--rate-limit-answer", "--quota", "--max-concurrent", "--max-concurrent-answer",
-                           "--outage", "--outage-mode"}) {
+                           "--outage", "--outage-mode", "--media-users", "--media-fault-users"}) {
     EXPECT_NE(help.find(flag), std::string::npos) << flag;
   }
 }

@@ -7,6 +7,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -145,6 +146,46 @@ reply test_client::request(std::string_view method, std::string_view target, std
   reply r;
   if (auto ec = receive(r)) throw std::runtime_error("test_client: receive: " + ec.message());
   return r;
+}
+
+error_code test_client::receive_head(reply& out) {
+  http::response_parser<http::empty_body> parser;
+  parser.body_limit(boost::none);  // the head of a 3 GiB answer is still a head
+  error_code ec = tls_ ? run([&](auto h) { http::async_read_header(*tls_, buffer_, parser, std::move(h)); })
+                       : run([&](auto h) { http::async_read_header(*plain_, buffer_, parser, std::move(h)); });
+  if (ec) return ec;
+  auto const& res = parser.get();
+  out = reply{};
+  out.status = res.result_int();
+  for (auto const& f : res) {
+    std::string name(f.name_string());
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    out.headers[name] = std::string(f.value());
+  }
+  out.chunked = res.chunked();
+  out.keep_alive = res.keep_alive();
+  return {};
+}
+
+std::pair<std::string, error_code> test_client::read_at_least(std::size_t n) {
+  std::string data(static_cast<char const*>(buffer_.data().data()), buffer_.size());
+  buffer_.consume(buffer_.size());
+  char chunk[16384];
+  while (data.size() < n) {
+    std::size_t got = 0;
+    auto read = [&](auto& s) {
+      return run([&](auto h) {
+        s.async_read_some(asio::buffer(chunk), [&got, h = std::move(h)](error_code ec, std::size_t k) mutable {
+          got = k;
+          h(ec);
+        });
+      });
+    };
+    error_code const ec = tls_ ? read(*tls_) : read(*plain_);
+    data.append(chunk, got);
+    if (ec) return {data, ec};
+  }
+  return {data, {}};
 }
 
 std::pair<std::string, error_code> test_client::read_to_end() {

@@ -84,6 +84,12 @@ class test_client {
   reply post(std::string_view target, std::string_view body, request_options const& o = {}) {
     return request("POST", target, body, o);
   }
+  /// Reads only a response's head (status and headers; `body` stays empty), for answers
+  /// whose body is too big to read; the body's first bytes stay buffered for read_at_least.
+  boost::system::error_code receive_head(reply& out);
+  /// Reads raw bytes (after what receive_head left buffered) until at least `n` have come or
+  /// the connection ends; returns them with the error that ended it, if any.
+  std::pair<std::string, boost::system::error_code> read_at_least(std::size_t n);
   /// Reads raw bytes until the connection ends (or the timeout); returns them with the error
   /// that ended it.
   std::pair<std::string, boost::system::error_code> read_to_end();

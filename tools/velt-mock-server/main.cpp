@@ -107,6 +107,8 @@ int main(int argc, char** argv) {
   app.add_flag("--no-empty-pages", no_empty_pages, "Do not insert all-empty pages for some users");
   app.add_flag("--omit-exhausted", d.omit_exhausted_features, "Leave out arrays of features that have run out (after page 0)");
   app.add_option("--unusual-ids", d.unusual_user_ids, "Append N (<= 8) hostile-but-valid user ids (spaces, Unicode, / + % quotes)")->capture_default_str();
+  app.add_option("--media-users", d.media_users, "Append N users (media-0001, ...) whose items carry media URLs served by this server under /media/")->capture_default_str();
+  app.add_option("--media-fault-users", d.media_fault_users, "Append N users (media-fault-0001, ...) whose media include every media fault (404, slow, big, redirects, 500 then ok)")->capture_default_str();
 
   long delete_task_ms = opts.delete_task_duration.count();
   app.add_option("--delete-tasks", opts.delete_tasks, "Tasks per deletion job")->capture_default_str();

@@ -76,6 +76,18 @@ struct data_profile {
   /// Omit the arrays of features that have run out on pages after the first.
   bool omit_exhausted_features = false;
   std::size_t unusual_user_ids = 0;  ///< how many hostile-ish ids to append (at most 8)
+  /// Users whose items carry media URLs on the server's own origin, appended after every
+  /// other user (so no other user's data changes): "media-0001", "media-0002", ... Their
+  /// comments get an image attachment, a voice comment and a recorder (video, audio,
+  /// thumbnail), their recordings mp4/webm files and a WebVTT transcript, their reactions an
+  /// icon, every user object an avatar: all served by `GET /media/ok/KEY.EXT`
+  /// (see `server`). 2 to 6 items per feature, seeded. 0 (the default): none.
+  std::size_t media_users = 0;
+  /// Like `media_users` ("media-fault-0001", ... after them), and the first comment of each
+  /// also holds one attachment per media fault (`/media/404/`, `slow`, `big`,
+  /// `bigchunked`, `redirect-same`, `redirect-other`, `redirect-loop`, `500-then-ok`), an
+  /// `http://` URL and a URL on `storage.example.com`.
+  std::size_t media_fault_users = 0;
 };
 
 /// The n-th regular user id (1-based): `user_id(1) == "user-0001"`, `user_id(12345) == "user-12345"`.

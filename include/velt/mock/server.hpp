@@ -13,6 +13,9 @@
 // organization) get a single empty last page (ending as data_profile::end says; "absent" when
 // it is mixed), as do users whose deletion has completed (ending as that user's pages do).
 // Page tokens stay valid after a deletion and then lead to that empty last page.
+//
+// With `data_profile::media_users` / `media_fault_users` it is also the media host of their
+// items: `GET /media/KIND/KEY.EXT` without credentials (see `server`).
 #pragma once
 
 #include <velt/mock/options.hpp>
@@ -65,6 +68,15 @@ struct server_stats {
   /// @var refused_outage
   /// Requests refused by `server_options::outage`, and connections reset at accept.
 
+  /// Requests to `/media/...` (counted only here and in the two below, never in `requests`).
+  std::uint64_t media_requests = 0;
+  /// Body bytes of answers to media requests, counted as each write starts (so a client
+  /// that has read an answer sees it counted).
+  std::uint64_t media_bytes = 0;
+  /// Media requests that carried any `x-velt-*` header (a Velt credential sent to a media
+  /// host: a client must never do that).
+  std::uint64_t media_requests_with_velt_headers = 0;
+
   /// All refusals: the four `refused_*` counters added up.
   std::uint64_t refused() const noexcept { return refused_rate + refused_quota + refused_concurrency + refused_outage; }
   /// Faults fired, per kind.
@@ -101,6 +113,14 @@ struct recorded_request {
   boost::json::object data;
 };
 
+/// One request to the media path, as it arrived (for tests of what a media client sends).
+struct media_request {
+  /// The request target (path and query).
+  std::string target;
+  /// Every header field, name and value, in the order received (names as sent).
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
 /// What the data set holds for one user (now: a completed deletion empties it).
 struct user_summary {
   /// The user's id.
@@ -125,6 +145,18 @@ struct user_summary {
 };
 
 /// The server. Every member function is thread-safe.
+///
+/// The media host (for `data_profile::media_users` and `media_fault_users`): `GET
+/// /media/KIND/KEY.EXT`, no credentials needed. KIND `ok` answers 200 with the
+/// file's deterministic bytes (a 16x16 PNG, a 0.5 s WAV, a WebVTT or SRT file, mp4- and
+/// webm-looking bytes; Content-Type and Content-Length set); the faults: `404`; `slow` (the
+/// file, 1 KiB per 200 ms, a pause before each part); `big` (`Content-Length` 3 GiB, zero
+/// bytes until the client closes, at most 1 GiB); `bigchunked` (the same, chunked);
+/// `redirect-same` (302 to `/media/ok/...` on this origin); `redirect-other` (302 to
+/// `https://localhost:PORT/media/ok/...`, the same server under another name);
+/// `redirect-loop` (302 to itself); `500-then-ok` (500 the first time per target since the
+/// start or `reset_stats()`, then the file). Other methods get 405, other paths 404. Media
+/// requests take no part in faults, limits, request numbers or `server_stats::requests`.
 class server {
  public:
   /// Binds, prepares TLS (generating certificates if needed) and starts serving on its own
@@ -179,13 +211,16 @@ class server {
   /// A snapshot of the counters.
   server_stats stats() const;
   /// Zeroes every counter except active_connections, restarts the request numbering
-  /// that `fault::nth_request` refers to, and forgets the recorded requests.
+  /// that `fault::nth_request` refers to, and forgets the recorded requests (media ones
+  /// too, and which `500-then-ok` targets have had their 500).
   void reset_stats();
 
   /// The last `server_options::recorded_requests` API requests (on the three endpoints'
   /// paths, either version), oldest first: those answered by a fault or refused by a limit
   /// included, requests to `/_mock/...` not. Empty when recording is off.
   std::vector<recorded_request> recent_requests() const;
+  /// The last 1000 media requests, oldest first, with every header (always recorded).
+  std::vector<media_request> media_requests() const;
 
   /// Stops accepting, closes every connection and joins the threads. Idempotent.
   void stop();
